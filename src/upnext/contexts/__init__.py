@@ -1,0 +1,1 @@
+"""Contexts: a publisher's per-user list of items (CONTRACT section 3)."""

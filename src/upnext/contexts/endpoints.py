@@ -1,0 +1,57 @@
+"""HTTP routes of the Contexts API (publishers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from upnext.contexts import service
+from upnext.contexts.schemas import ContextOut, ItemIn, ItemOut
+from upnext.deps import Conn, PublisherCaller, PublisherReader
+from upnext.identifiers import ContentId, ContextId
+from upnext.kit.openapi import Message, errors
+from upnext.kit.pagination import ItemPage, ListObject, list_object
+from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
+
+router = APIRouter(prefix="/v1/contexts/upnext", tags=["contexts"])
+
+
+@router.post("", status_code=201, response_model=ContextOut, responses=errors())
+async def create_context(conn: Conn, caller: PublisherCaller) -> JSON:
+    """Mint a new, unguessable context id owned by the caller's app."""
+    return json_response(await service.mint_context(conn, caller), 201)
+
+
+@router.put("/{context_id}", response_model=Message, responses=errors(413, 422))
+async def put_item(
+    context_id: ContextId, item: ItemIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Add an item to the context's list, or replace the item with the same content_id."""
+    await service.put_item(conn, caller, context_id, item)
+    return json_response(SUCCESS)
+
+
+@router.get("/{context_id}", response_model=ListObject[ItemOut], responses=errors(404))
+async def get_context_list(
+    context_id: ContextId, conn: Conn, caller: PublisherReader, page: ItemPage
+) -> JSON:
+    """The context's items, newest first (without platform_data and app_media)."""
+    items, total = await service.context_list(conn, caller, context_id, page)
+    return json_response(list_object(items, total, page))
+
+
+@router.delete("/{context_id}/sessions", status_code=204, responses=errors(404))
+async def remove_context_sessions(
+    context_id: ContextId, conn: Conn, caller: PublisherCaller
+) -> Response:
+    """Remove the context from every session of every platform."""
+    await service.detach_everywhere(conn, caller, context_id)
+    return no_content()
+
+
+@router.delete("/{context_id}/{content_id}", status_code=204, responses=errors(404))
+async def delete_item(
+    context_id: ContextId, content_id: ContentId, conn: Conn, caller: PublisherCaller
+) -> Response:
+    """Remove an item from the context's list."""
+    await service.delete_item(conn, caller, context_id, content_id)
+    return no_content()

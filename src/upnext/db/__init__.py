@@ -1,0 +1,1 @@
+"""Storage: the one schema, its migrations and the engines that reach it."""

@@ -1,0 +1,95 @@
+"""Engines for SQLite and PostgreSQL, and the read/write transactions requests run in.
+
+SQLite allows one writer at a time. Each process therefore writes through a single pooled
+connection that starts its transactions with ``BEGIN IMMEDIATE``: waiting for that
+connection is the write lock, and taking the database lock up front means a transaction
+never has to upgrade from reader to writer (the upgrade is what deadlocks under
+concurrency). Reads use their own connections and, in WAL mode, never wait for the writer.
+``synchronous=FULL`` makes every commit durable before the write is acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def async_url(database_url: str) -> URL:
+    """The async-driver URL for a ``sqlite:///`` or ``postgresql://`` URL."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def sync_url(database_url: str) -> URL:
+    """The sync-driver URL of the same database, for migrations and tools."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite")
+    return async_url(database_url)  # psycopg 3 serves both sync and async
+
+
+def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+class Database:
+    """The process's way into the database: ``read()`` and ``write()`` transactions."""
+
+    def __init__(self, database_url: str, *, pool_size: int = 10) -> None:
+        url = async_url(database_url)
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            self._writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+            _sqlite_pragmas(self._writer, "BEGIN IMMEDIATE")
+            self._reader = create_async_engine(url, pool_size=8, max_overflow=8)
+            _sqlite_pragmas(self._reader, "BEGIN")
+        else:
+            self._writer = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+            self._reader = self._writer
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction for reads; rolled back at the end."""
+        async with self._reader.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits when the block ends without error."""
+        async with self._writer.begin() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self._writer.dispose()
+        if self._reader is not self._writer:
+            await self._reader.dispose()

@@ -1,0 +1,264 @@
+"""Every table of UpNext, in one MetaData shared by the migrations and the tests.
+
+Timestamps are integer microseconds since the Unix epoch (UTC): they sort and compare the
+same on SQLite and PostgreSQL and carry more precision than the millisecond wire format.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 20  # PL/AP/KY + 18 digits
+CLIENT_ID = 128
+URI = 2048
+
+platforms = Table(
+    "platforms",
+    metadata,
+    Column("platform_id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("app_id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("webhook_url", String(URI)),
+    # Set when a receiver answered 410 Gone: deliveries stop until the URL is set again.
+    Column("webhook_disabled_at", BigInteger),
+    # Per-app thresholds of the Publisher Guidelines as JSON; NULL means the defaults.
+    Column("guidelines", Text),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(ID), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("platform_id", String(ID), ForeignKey("platforms.platform_id", ondelete="CASCADE")),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE")),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_api_keys_platform_id", "platform_id"),
+    Index("ix_api_keys_app_id", "app_id"),
+)
+
+avails = Table(
+    "avails",
+    metadata,
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "platform_id",
+        String(ID),
+        ForeignKey("platforms.platform_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_avails_platform_id", "platform_id"),
+)
+
+platform_data = Table(
+    "platform_data",
+    metadata,
+    Column(
+        "platform_id",
+        String(ID),
+        ForeignKey("platforms.platform_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+app_media = Table(
+    "app_media",
+    metadata,
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column("file_name", String(32), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+contexts = Table(
+    "contexts",
+    metadata,
+    Column("context_id", String(CLIENT_ID), primary_key=True),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # Bumped by every change to the context's items: a cheap key for caches and ETags.
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    Index("ix_contexts_app_id", "app_id"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column(
+        "context_id",
+        String(CLIENT_ID),
+        ForeignKey("contexts.context_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content_id", String(CLIENT_ID), primary_key=True),
+    Column("app_id", String(ID), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("media_type", String(16), nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("season", Integer),
+    Column("episode", Integer),
+    Column("poster_art_uri", String(URI), nullable=False),
+    Column("poster_art_aspect_ratio", String(32), nullable=False),
+    Column("preview_video_uri", String(URI)),
+    Column("position", Integer),
+    Column("duration", Integer, nullable=False),
+    Column("hidden", Boolean, nullable=False),
+    # Extensions beyond the reference (docs/extensions.md).
+    Column("event_time", BigInteger),
+    Column("expires_at", BigInteger),
+    Column("series_id", String(CLIENT_ID)),
+    # The list of one context, newest first, is a range scan of this index.
+    Index("ix_items_context_recent", "context_id", "updated_at", "content_id"),
+    Index("ix_items_updated_at", "updated_at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column(
+        "platform_id",
+        String(ID),
+        ForeignKey("platforms.platform_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("session_id", String(CLIENT_ID), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+session_contexts = Table(
+    "session_contexts",
+    metadata,
+    Column("platform_id", String(ID), primary_key=True),
+    Column("session_id", String(CLIENT_ID), primary_key=True),
+    # One context per app and session: attaching another context of the app replaces it.
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "context_id",
+        String(CLIENT_ID),
+        ForeignKey("contexts.context_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["platform_id", "session_id"],
+        ["sessions.platform_id", "sessions.session_id"],
+        ondelete="CASCADE",
+        name="fk_session_contexts_session",
+    ),
+    Index("ix_session_contexts_context_id", "context_id"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("secret_id", Integer, primary_key=True, autoincrement=True),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # A rotated-out secret keeps signing until this moment (the 24 h overlap).
+    Column("expires_at", BigInteger),
+    Index("ix_webhook_secrets_app_id", "app_id"),
+)
+
+# The transactional outbox: a row is written in the same transaction as the change that
+# caused the event, and the delivery worker sends it later.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(40), primary_key=True),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt_count", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger),
+    Column("claimed_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    # The context it concerns, so that erasing a context can drop its pending events.
+    Column("context_id", String(CLIENT_ID)),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_app_id", "app_id", "created_at"),
+    Index("ix_webhook_deliveries_context_id", "context_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(40),
+        ForeignKey("webhook_deliveries.delivery_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer),
+    Column("error", String(500)),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_id", String(ID), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(ID), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(CLIENT_ID), nullable=False),
+    Column("detail", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_audit_log_created_at", "created_at"),
+)

@@ -1,0 +1,72 @@
+"""Request dependencies: the transaction, the settings and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upnext.callers import Caller, Role
+from upnext.db.engine import Database
+from upnext.kit.problems import Forbidden, Unauthorized
+from upnext.portal import service as portal
+from upnext.settings import Settings
+
+_basic = HTTPBasic(
+    auto_error=False,
+    realm="upnext",
+    description="HTTP Basic: username = key_id, password = secret.",
+)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    # Commits before the response is sent (scope="function"): a write is acknowledged
+    # only once it is durable.
+    db: Database = request.app.state.db
+    transaction = db.read() if request.method in READ_METHODS else db.write()
+    async with transaction as conn:
+        yield conn
+
+
+Conn = Annotated[AsyncConnection, Depends(_connection, scope="function")]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+
+
+async def _caller(
+    conn: Conn, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+) -> Caller:
+    if credentials is None:
+        raise Unauthorized("Authenticate with HTTP Basic: key_id as user, secret as password.")
+    return await portal.authenticate(conn, credentials.username, credentials.password)
+
+
+def _with_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
+    async def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+        if caller.role not in roles:
+            allowed = " or ".join(roles)
+            raise Forbidden(f"This needs a {allowed} key.", code="wrong_role")
+        return caller
+
+    return dependency
+
+
+AnyCaller = Annotated[Caller, Depends(_caller)]
+AdminCaller = Annotated[Caller, Depends(_with_role("admin"))]
+PlatformCaller = Annotated[Caller, Depends(_with_role("platform"))]
+PublisherCaller = Annotated[Caller, Depends(_with_role("publisher"))]
+PlatformReader = Annotated[Caller, Depends(_with_role("platform", "admin"))]
+"""A platform key, or the operator's for reads."""
+PublisherReader = Annotated[Caller, Depends(_with_role("publisher", "admin"))]
+"""A publisher key, or the operator's for reads."""

@@ -1,0 +1,1 @@
+"""Accounts, keys, avails, platform data and app media: the Portal API (CONTRACT section 6)."""

@@ -1,0 +1,227 @@
+"""HTTP routes of the Portal API: admin accounts and keys, publisher apps, platform review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+
+from upnext.deps import (
+    AdminCaller,
+    AppSettings,
+    Conn,
+    PlatformCaller,
+    PlatformReader,
+    PublisherCaller,
+    PublisherReader,
+)
+from upnext.identifiers import ServerId
+from upnext.kit.openapi import errors
+from upnext.kit.pagination import ItemPage, ListObject, list_object
+from upnext.kit.problems import Invalid
+from upnext.kit.responses import JSON, json_response, no_content
+from upnext.portal import repository as repo
+from upnext.portal import service
+from upnext.portal.media import spec_for
+from upnext.portal.schemas import (
+    AppDetail,
+    AppOut,
+    AppPatch,
+    AvailIn,
+    AvailOut,
+    KeyInfo,
+    KeyOut,
+    NameIn,
+    PlatformApp,
+    PlatformDataKey,
+    PlatformDataOut,
+    PlatformDataValue,
+    PlatformOut,
+)
+
+admin = APIRouter(prefix="/v1/admin", tags=["admin"])
+publisher = APIRouter(prefix="/v1/apps", tags=["apps"])
+platform = APIRouter(prefix="/v1/platforms", tags=["platforms"])
+
+
+def _list(items: list[Any], total: int, page: Any) -> JSON:
+    return json_response(list_object(items, total, page))
+
+
+# admin
+
+
+@admin.post("/platforms", status_code=201, response_model=PlatformOut, responses=errors(422))
+async def create_platform(body: NameIn, conn: Conn, _: AdminCaller) -> JSON:
+    """Create a platform (a TV maker)."""
+    return json_response(await service.create_platform(conn, body.name), 201)
+
+
+@admin.get("/platforms", response_model=ListObject[PlatformOut], responses=errors())
+async def list_platforms(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
+    """List platforms, newest first."""
+    rows, total = await repo.list_platforms(conn, page)
+    return _list([service.render_platform(r) for r in rows], total, page)
+
+
+@admin.post("/apps", status_code=201, response_model=AppOut, responses=errors(422))
+async def create_app(body: NameIn, conn: Conn, _: AdminCaller) -> JSON:
+    """Create an app (a publisher's streaming service)."""
+    return json_response(await service.create_app(conn, body.name), 201)
+
+
+@admin.get("/apps", response_model=ListObject[AppOut], responses=errors())
+async def list_apps(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
+    """List apps, newest first."""
+    rows, total = await repo.list_apps(conn, page)
+    return _list([service.render_app(r) for r in rows], total, page)
+
+
+@admin.post(
+    "/platforms/{platform_id}/keys", status_code=201, response_model=KeyOut, responses=errors(404)
+)
+async def create_platform_key(platform_id: ServerId, conn: Conn, _: AdminCaller) -> JSON:
+    """Create a key for a platform; its secret is shown only in this response."""
+    return json_response(await service.create_key(conn, "platform", platform_id=platform_id), 201)
+
+
+@admin.post("/apps/{app_id}/keys", status_code=201, response_model=KeyOut, responses=errors(404))
+async def create_app_key(app_id: ServerId, conn: Conn, _: AdminCaller) -> JSON:
+    """Create a publisher key for an app; its secret is shown only in this response."""
+    return json_response(await service.create_key(conn, "publisher", app_id=app_id), 201)
+
+
+@admin.get("/keys", response_model=ListObject[KeyInfo], responses=errors())
+async def list_keys(
+    conn: Conn,
+    _: AdminCaller,
+    page: ItemPage,
+    platform_id: str | None = None,
+    app_id: str | None = None,
+) -> JSON:
+    """List keys (never their secrets), newest first, optionally of one platform or app."""
+    rows, total = await repo.list_keys(conn, page, platform_id=platform_id, app_id=app_id)
+    return _list([service.render_key(r) for r in rows], total, page)
+
+
+@admin.delete("/keys/{key_id}", status_code=204, responses=errors(404, 409))
+async def revoke_key(key_id: ServerId, conn: Conn, caller: AdminCaller) -> Response:
+    """Revoke a key: it stops working at once."""
+    await service.revoke_key(conn, caller, key_id)
+    return no_content()
+
+
+# publisher
+
+
+@publisher.get("/{app_id}", response_model=AppDetail, responses=errors(404))
+async def get_app(
+    app_id: ServerId, conn: Conn, caller: PublisherReader, settings: AppSettings
+) -> JSON:
+    """The app with its webhook URL, avails and uploaded media."""
+    caller.require_app(app_id)
+    return json_response(await service.app_detail(conn, app_id, settings.media_base))
+
+
+@publisher.patch("/{app_id}", response_model=AppDetail, responses=errors(404, 422))
+async def update_app(
+    app_id: ServerId, body: AppPatch, conn: Conn, caller: PublisherCaller, settings: AppSettings
+) -> JSON:
+    """Set or clear the app's webhook URL."""
+    caller.require_app(app_id)
+    if "webhook_url" in body.model_fields_set:
+        await service.set_webhook_url(conn, app_id, body.webhook_url)
+    return json_response(await service.app_detail(conn, app_id, settings.media_base))
+
+
+@publisher.put(
+    "/{app_id}/avails/{platform_id}", response_model=AvailOut, responses=errors(404, 422)
+)
+async def set_avail(
+    app_id: ServerId, platform_id: ServerId, body: AvailIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Make the app's data available to a platform, or withdraw it."""
+    caller.require_app(app_id)
+    return json_response(await service.set_avail(conn, app_id, platform_id, body.enabled))
+
+
+_PNG_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@publisher.put(
+    "/{app_id}/media/{file_name}",
+    responses=errors(404, 413, 422),
+    openapi_extra=_PNG_BODY,
+)
+async def upload_media(
+    app_id: ServerId, file_name: str, request: Request, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Upload one of the app's media files: a PNG of the exact size its name demands."""
+    caller.require_app(app_id)
+    spec_for(file_name)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "image/png":
+        raise Invalid("Send the file as Content-Type: image/png.", code="not_png")
+    etag = await service.upload_media(conn, app_id, file_name, await request.body())
+    return json_response({"app_id": app_id, "file_name": file_name, "etag": etag})
+
+
+@publisher.delete("/{app_id}/media/{file_name}", status_code=204, responses=errors(404))
+async def delete_media(
+    app_id: ServerId, file_name: str, conn: Conn, caller: PublisherCaller
+) -> Response:
+    """Delete one of the app's media files."""
+    caller.require_app(app_id)
+    await service.delete_media(conn, app_id, file_name)
+    return no_content()
+
+
+# platform
+
+
+@platform.get("/{platform_id}/apps", response_model=ListObject[PlatformApp], responses=errors(404))
+async def list_platform_apps(
+    platform_id: ServerId, conn: Conn, caller: PlatformReader, page: ItemPage, settings: AppSettings
+) -> JSON:
+    """Apps that made their data available to this platform, with their media to review."""
+    caller.require_platform(platform_id)
+    await service.get_platform(conn, platform_id)
+    apps, total = await service.platform_apps(conn, platform_id, page, settings.media_base)
+    return _list(apps, total, page)
+
+
+@platform.put(
+    "/{platform_id}/apps/{app_id}/platform_data",
+    response_model=PlatformDataOut,
+    responses=errors(404, 422),
+)
+async def set_platform_data(
+    platform_id: ServerId,
+    app_id: ServerId,
+    body: Annotated[dict[PlatformDataKey, PlatformDataValue], Body()],
+    conn: Conn,
+    caller: PlatformCaller,
+) -> JSON:
+    """Set the platform's own key-value object returned with the app's items."""
+    caller.require_platform(platform_id)
+    return json_response(await service.set_platform_data(conn, platform_id, app_id, body))
+
+
+media = APIRouter(tags=["media"])
+
+
+@media.get("/media/{app_id}/{file_name}", responses={200: {"content": {"image/png": {}}}, 304: {}})
+async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Conn) -> Response:
+    """An uploaded media file: public and cacheable (ETag, If-None-Match)."""
+    row = await service.get_media(conn, app_id, file_name)
+    etag = f'"{row["etag"]}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    candidates = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in candidates or "*" in candidates:
+        return Response(status_code=304, headers=headers)
+    return Response(row["content"], media_type="image/png", headers=headers)

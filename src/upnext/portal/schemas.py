@@ -1,0 +1,109 @@
+"""Wire format of the Portal API."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from upnext.kit.models import RequestModel
+from upnext.kit.text import HttpUri, Name, Storable
+
+MAX_PLATFORM_DATA_KEYS = 32
+MAX_PLATFORM_DATA_BYTES = 4096
+
+
+class NameIn(RequestModel):
+    name: Name = Field(examples=["Acme TV"])
+
+
+class PlatformOut(BaseModel):
+    platform_id: str = Field(examples=["PL463772054442217472"])
+    name: str
+    created_at: str = Field(examples=["2024-02-16T04:41:06.596Z"])
+
+
+class AppOut(BaseModel):
+    app_id: str = Field(examples=["AP463772054442217472"])
+    name: str
+    created_at: str
+
+
+class KeyOut(BaseModel):
+    """A new key. ``secret`` is shown only in this response."""
+
+    key_id: str = Field(examples=["KY463772054442217472"])
+    secret: str
+    role: Literal["platform", "publisher"]
+    platform_id: str | None = None
+    app_id: str | None = None
+
+
+class KeyInfo(BaseModel):
+    key_id: str
+    role: Literal["admin", "platform", "publisher"]
+    platform_id: str | None = None
+    app_id: str | None = None
+    created_at: str
+    revoked_at: str | None = None
+
+
+class AvailIn(RequestModel):
+    enabled: bool
+
+
+class AvailOut(BaseModel):
+    app_id: str
+    platform_id: str
+    enabled: bool
+    updated_at: str
+
+
+class AppMedia(BaseModel):
+    """URLs of the uploaded files; a key is present only when its file was uploaded."""
+
+    icon_1x: str | None = None
+    icon_2x: str | None = None
+    icon_3x: str | None = None
+    tile_1x: str | None = None
+    tile_2x: str | None = None
+    logo_dark_1x: str | None = None
+    logo_light_1x: str | None = None
+
+
+class AppDetail(AppOut):
+    webhook_url: str | None
+    avails: list[AvailOut]
+    app_media: AppMedia
+
+
+class AppPatch(RequestModel):
+    webhook_url: HttpUri | None = Field(
+        None, description="Where webhook events are sent; null stops them."
+    )
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    return value
+
+
+PlatformDataKey = Annotated[str, StringConstraints(min_length=1, max_length=128), Storable]
+PlatformDataValue = Annotated[
+    Annotated[str, Storable] | bool | int | float, AfterValidator(_finite)
+]
+
+
+class PlatformDataOut(BaseModel):
+    platform_id: str
+    app_id: str
+    platform_data: dict[str, str | bool | int | float]
+
+
+class PlatformApp(AppOut):
+    """An app that made its data available to the platform, for review."""
+
+    app_media: AppMedia
+    platform_data: dict[str, str | bool | int | float]

@@ -1,0 +1,1 @@
+"""Sessions: a platform user's attached contexts and their aggregated list (CONTRACT 4)."""

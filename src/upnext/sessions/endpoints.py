@@ -1,0 +1,125 @@
+"""HTTP routes of the Sessions API (platforms)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from upnext.contexts.schemas import SessionItemOut
+from upnext.deps import AppSettings, Conn, PlatformCaller, PlatformReader
+from upnext.identifiers import ContextId, SessionId
+from upnext.kit.openapi import Message, errors
+from upnext.kit.pagination import ItemPage, ListObject, ShortPage, list_object
+from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
+from upnext.sessions import service
+from upnext.sessions.schemas import AttachIn, HideIn, SessionContextOut
+
+router = APIRouter(prefix="/v1/sessions/upnext", tags=["sessions"])
+
+AdminPlatform = Annotated[
+    str | None,
+    Query(max_length=64, description="Operator keys only: whose session to read."),
+]
+
+
+@router.put("/{session_id}", response_model=SessionContextOut, responses=errors(404, 409, 422))
+async def attach_context(
+    session_id: SessionId, body: AttachIn, conn: Conn, caller: PlatformCaller
+) -> JSON:
+    """Attach a context to the session, creating the session if needed.
+
+    A session holds one context per app: attaching another context of the same app
+    replaces the previous one.
+    """
+    assert caller.platform_id is not None
+    attached = await service.attach_context(
+        conn, caller.platform_id, session_id, body.app_id, body.context_id
+    )
+    return json_response(attached)
+
+
+@router.get("/{session_id}", response_model=ListObject[SessionItemOut], responses=errors(404))
+async def aggregated_list(
+    session_id: SessionId,
+    conn: Conn,
+    caller: PlatformReader,
+    page: ItemPage,
+    settings: AppSettings,
+    platform_id: AdminPlatform = None,
+) -> JSON:
+    """The aggregated list of all attached contexts, newest first."""
+    owner = await service.session_platform(conn, caller, session_id, platform_id)
+    items, total = await service.aggregated_list(conn, owner, session_id, page, settings.media_base)
+    return json_response(list_object(items, total, page))
+
+
+@router.delete("/{session_id}", status_code=204, responses=errors(404))
+async def delete_session(session_id: SessionId, conn: Conn, caller: PlatformCaller) -> Response:
+    """Delete the session and its attachments (never the contexts' items)."""
+    assert caller.platform_id is not None
+    await service.delete_session(conn, caller.platform_id, session_id)
+    return no_content()
+
+
+@router.get(
+    "/{session_id}/contexts",
+    response_model=ListObject[SessionContextOut],
+    responses=errors(404),
+)
+async def session_contexts(
+    session_id: SessionId,
+    conn: Conn,
+    caller: PlatformReader,
+    page: ShortPage,
+    platform_id: AdminPlatform = None,
+) -> JSON:
+    """The contexts attached to the session."""
+    owner = await service.session_platform(conn, caller, session_id, platform_id)
+    entries, total = await service.session_contexts(conn, owner, session_id, page)
+    return json_response(list_object(entries, total, page))
+
+
+@router.get(
+    "/{session_id}/{context_id}",
+    response_model=ListObject[SessionItemOut],
+    responses=errors(404),
+)
+async def context_list(
+    session_id: SessionId,
+    context_id: ContextId,
+    conn: Conn,
+    caller: PlatformReader,
+    page: ItemPage,
+    settings: AppSettings,
+    platform_id: AdminPlatform = None,
+) -> JSON:
+    """One attached context's list, newest first."""
+    owner = await service.session_platform(conn, caller, session_id, platform_id)
+    items, total = await service.context_list(
+        conn, owner, session_id, context_id, page, settings.media_base
+    )
+    return json_response(list_object(items, total, page))
+
+
+@router.put("/{session_id}/{context_id}", response_model=Message, responses=errors(404, 422))
+async def hide_item(
+    session_id: SessionId, context_id: ContextId, body: HideIn, conn: Conn, caller: PlatformCaller
+) -> JSON:
+    """Hide or unhide an item; the publisher is told by an item_hidden/item_unhidden webhook."""
+    assert caller.platform_id is not None
+    hidden = body.action == "hide"
+    await service.set_hidden(
+        conn, caller.platform_id, session_id, context_id, body.content_id, hidden
+    )
+    return json_response(SUCCESS)
+
+
+@router.delete("/{session_id}/{context_id}", status_code=204, responses=errors(404))
+async def detach_context(
+    session_id: SessionId, context_id: ContextId, conn: Conn, caller: PlatformCaller
+) -> Response:
+    """Remove a context from the session."""
+    assert caller.platform_id is not None
+    await service.detach_context(conn, caller.platform_id, session_id, context_id)
+    return no_content()

@@ -1,0 +1,128 @@
+"""All SQL of sessions and the contexts attached to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upnext.db.tables import avails, session_contexts, sessions
+from upnext.kit.pagination import Page
+from upnext.kit.sql import insert_ignore, upsert
+
+
+def _session(platform_id: str, session_id: str) -> Any:
+    return and_(
+        session_contexts.c.platform_id == platform_id,
+        session_contexts.c.session_id == session_id,
+    )
+
+
+async def session_exists(conn: AsyncConnection, platform_id: str, session_id: str) -> bool:
+    query = select(sessions.c.session_id).where(
+        sessions.c.platform_id == platform_id, sessions.c.session_id == session_id
+    )
+    return (await conn.execute(query)).first() is not None
+
+
+async def platforms_with_session(conn: AsyncConnection, session_id: str) -> list[str]:
+    result = await conn.execute(
+        select(sessions.c.platform_id).where(sessions.c.session_id == session_id).limit(2)
+    )
+    return list(result.scalars())
+
+
+async def ensure_session(
+    conn: AsyncConnection, platform_id: str, session_id: str, now: int
+) -> None:
+    values = {"platform_id": platform_id, "session_id": session_id, "created_at": now}
+    await insert_ignore(conn, sessions, values, keys=["platform_id", "session_id"])
+
+
+async def delete_session(conn: AsyncConnection, platform_id: str, session_id: str) -> bool:
+    await conn.execute(session_contexts.delete().where(_session(platform_id, session_id)))
+    result = await conn.execute(
+        sessions.delete().where(
+            sessions.c.platform_id == platform_id, sessions.c.session_id == session_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def attachment_of_app(
+    conn: AsyncConnection, platform_id: str, session_id: str, app_id: str
+) -> RowMapping | None:
+    result = await conn.execute(
+        select(session_contexts).where(
+            _session(platform_id, session_id), session_contexts.c.app_id == app_id
+        )
+    )
+    return result.mappings().first()
+
+
+async def attachment_of_context(
+    conn: AsyncConnection, platform_id: str, session_id: str, context_id: str
+) -> RowMapping | None:
+    result = await conn.execute(
+        select(session_contexts).where(
+            _session(platform_id, session_id), session_contexts.c.context_id == context_id
+        )
+    )
+    return result.mappings().first()
+
+
+async def attach(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    """Attach a context, replacing the app's previous context in the session."""
+    await upsert(conn, session_contexts, values, keys=["platform_id", "session_id", "app_id"])
+
+
+async def detach(conn: AsyncConnection, platform_id: str, session_id: str, context_id: str) -> bool:
+    result = await conn.execute(
+        session_contexts.delete().where(
+            _session(platform_id, session_id), session_contexts.c.context_id == context_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def detach_everywhere(conn: AsyncConnection, context_id: str) -> list[RowMapping]:
+    """Remove the context from every session; the attachments it had."""
+    where = session_contexts.c.context_id == context_id
+    removed = list((await conn.execute(select(session_contexts).where(where))).mappings())
+    await conn.execute(session_contexts.delete().where(where))
+    return removed
+
+
+async def list_attachments(
+    conn: AsyncConnection, platform_id: str, session_id: str, page: Page
+) -> tuple[list[RowMapping], int]:
+    where = _session(platform_id, session_id)
+    total = await conn.scalar(select(func.count()).select_from(session_contexts).where(where))
+    result = await conn.execute(
+        select(session_contexts)
+        .where(where)
+        .order_by(session_contexts.c.created_at.desc(), session_contexts.c.app_id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return list(result.mappings()), int(total or 0)
+
+
+async def visible_contexts(conn: AsyncConnection, platform_id: str, session_id: str) -> list[str]:
+    """The session's contexts whose apps still make their data available to the platform."""
+    result = await conn.execute(
+        select(session_contexts.c.context_id)
+        .select_from(
+            session_contexts.join(
+                avails,
+                and_(
+                    avails.c.app_id == session_contexts.c.app_id,
+                    avails.c.platform_id == session_contexts.c.platform_id,
+                ),
+            )
+        )
+        .where(_session(platform_id, session_id), avails.c.enabled.is_(True))
+        .order_by(session_contexts.c.context_id)
+    )
+    return list(result.scalars())

@@ -1,0 +1,189 @@
+"""The rules of sessions: attaching contexts, the aggregated list, hiding items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upnext.callers import Caller
+from upnext.contexts import repository as contexts_repo
+from upnext.contexts import service as contexts
+from upnext.contexts.schemas import render_item
+from upnext.kit.pagination import Page
+from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
+from upnext.kit.timestamps import now_us
+from upnext.portal import repository as portal_repo
+from upnext.portal import service as portal
+from upnext.portal.media import media_urls
+from upnext.sessions import repository as repo
+from upnext.sessions.schemas import render_attachment
+from upnext.webhooks import service as webhooks
+
+
+async def session_platform(
+    conn: AsyncConnection, caller: Caller, session_id: str, platform_id: str | None
+) -> str:
+    """Whose session ``session_id`` is: the caller's platform, or for the operator the one
+    named by ``platform_id`` (needed only when several platforms use that session id)."""
+    if not caller.is_admin:
+        assert caller.platform_id is not None
+        if platform_id is not None and platform_id != caller.platform_id:
+            raise Forbidden("This key belongs to another platform.", code="wrong_platform")
+        return caller.platform_id
+    if platform_id is not None:
+        return platform_id
+    owners = await repo.platforms_with_session(conn, session_id)
+    if not owners:
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+    if len(owners) > 1:
+        raise BadRequest(
+            f"Several platforms have a session {session_id}; name one with ?platform_id=.",
+            code="ambiguous_session",
+        )
+    return owners[0]
+
+
+async def require_session(conn: AsyncConnection, platform_id: str, session_id: str) -> None:
+    if not await repo.session_exists(conn, platform_id, session_id):
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+
+
+async def attachment(
+    conn: AsyncConnection, platform_id: str, session_id: str, context_id: str
+) -> RowMapping:
+    """The attachment of ``context_id``, if its app still shares data with the platform."""
+    row = await repo.attachment_of_context(conn, platform_id, session_id, context_id)
+    if row is None:
+        raise NotFound(
+            f"Context {context_id} is not attached to session {session_id}.",
+            code="context_not_attached",
+        )
+    await portal.require_available(conn, row["app_id"], platform_id)
+    return row
+
+
+async def attach_context(
+    conn: AsyncConnection, platform_id: str, session_id: str, app_id: str, context_id: str
+) -> dict[str, Any]:
+    await portal.require_available(conn, app_id, platform_id)
+    context = await contexts.claim_context(conn, context_id, app_id)
+    if context["app_id"] != app_id:
+        raise Conflict(f"Context {context_id} belongs to another app.", code="context_of_other_app")
+    now = now_us()
+    await repo.ensure_session(conn, platform_id, session_id, now)
+    current = await repo.attachment_of_app(conn, platform_id, session_id, app_id)
+    if current is not None and current["context_id"] == context_id:
+        return render_attachment(current)
+    values = {
+        "platform_id": platform_id,
+        "session_id": session_id,
+        "app_id": app_id,
+        "context_id": context_id,
+        "created_at": now,
+    }
+    await repo.attach(conn, values)
+    return render_attachment(values)
+
+
+async def detach_context(
+    conn: AsyncConnection, platform_id: str, session_id: str, context_id: str
+) -> None:
+    if not await repo.detach(conn, platform_id, session_id, context_id):
+        raise NotFound(
+            f"Context {context_id} is not attached to session {session_id}.",
+            code="context_not_attached",
+        )
+
+
+async def delete_session(conn: AsyncConnection, platform_id: str, session_id: str) -> None:
+    if not await repo.delete_session(conn, platform_id, session_id):
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+
+
+async def session_contexts(
+    conn: AsyncConnection, platform_id: str, session_id: str, page: Page
+) -> tuple[list[dict[str, Any]], int]:
+    await require_session(conn, platform_id, session_id)
+    rows, total = await repo.list_attachments(conn, platform_id, session_id, page)
+    return [render_attachment(row) for row in rows], total
+
+
+async def aggregated_list(
+    conn: AsyncConnection, platform_id: str, session_id: str, page: Page, media_base: str
+) -> tuple[list[dict[str, Any]], int]:
+    await require_session(conn, platform_id, session_id)
+    context_ids = await repo.visible_contexts(conn, platform_id, session_id)
+    rows, total = await contexts_repo.list_items(conn, context_ids, page)
+    return await _for_platform(conn, platform_id, rows, media_base), total
+
+
+async def context_list(
+    conn: AsyncConnection,
+    platform_id: str,
+    session_id: str,
+    context_id: str,
+    page: Page,
+    media_base: str,
+) -> tuple[list[dict[str, Any]], int]:
+    await attachment(conn, platform_id, session_id, context_id)
+    rows, total = await contexts_repo.list_items(conn, [context_id], page)
+    return await _for_platform(conn, platform_id, rows, media_base), total
+
+
+async def _for_platform(
+    conn: AsyncConnection, platform_id: str, rows: Iterable[Row[Any]], media_base: str
+) -> list[dict[str, Any]]:
+    """Render items with the platform's ``platform_data`` and each app's ``app_media``."""
+    rows = list(rows)
+    app_ids = {row.app_id for row in rows}
+    if not app_ids:
+        return []
+    data = await portal_repo.platform_data_for(conn, platform_id, app_ids)
+    names = await portal_repo.media_names(conn, app_ids)
+    extras = {
+        app_id: (
+            orjson.loads(data.get(app_id, "{}")),
+            media_urls(media_base, app_id, names.get(app_id, set())),
+        )
+        for app_id in app_ids
+    }
+    rendered = []
+    for row in rows:
+        platform_data, app_media = extras[row.app_id]
+        rendered.append(
+            {**render_item(row), "platform_data": platform_data, "app_media": app_media}
+        )
+    return rendered
+
+
+async def set_hidden(
+    conn: AsyncConnection,
+    platform_id: str,
+    session_id: str,
+    context_id: str,
+    content_id: str,
+    hidden: bool,
+) -> None:
+    """Hide or unhide an item; the item's app hears of a change by webhook."""
+    row = await attachment(conn, platform_id, session_id, context_id)
+    item = await contexts_repo.get_item(conn, context_id, content_id)
+    if item is None:
+        raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
+    if bool(item["hidden"]) == hidden:
+        return  # nothing changed, so nothing to tell the publisher
+    await contexts_repo.set_hidden(conn, context_id, content_id, hidden)
+    await contexts_repo.bump_version(conn, context_id)
+    data = {
+        "app_id": row["app_id"],
+        "context_id": context_id,
+        "content_id": content_id,
+        "platform_id": platform_id,
+        "session_id": session_id,
+        "hidden": hidden,
+    }
+    event = "item_hidden" if hidden else "item_unhidden"
+    await webhooks.queue_event(conn, row["app_id"], event, data, context_id=context_id)

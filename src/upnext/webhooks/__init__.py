@@ -1,0 +1,1 @@
+"""Webhooks: events to publishers, stored with the change that caused them (CONTRACT 7)."""
