@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from upnext import __version__, errors
+from upnext import __version__, background, errors
 from upnext.contexts.endpoints import router as contexts_router
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
@@ -47,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await start(app, settings)
+        jobs = background.start(db, settings)
         try:
             yield
         finally:
+            await background.stop(jobs)
             await db.dispose()
 
     app = FastAPI(
