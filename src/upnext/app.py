@@ -8,14 +8,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
-from upnext import __version__, background, errors
+from upnext import __version__, background, errors, metrics
 from upnext.contexts.endpoints import router as contexts_router
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
+from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS, SecurityHeaders
 from upnext.kit.limits import BodyLimit
+from upnext.kit.ratelimit import MemoryCounter, Quota, RateLimit, RedisCounter
+from upnext.observability import Observe, configure_logging
+from upnext.operations.endpoints import router as operations_router
 from upnext.portal import service as portal
 from upnext.portal.endpoints import admin, media, platform, publisher
 from upnext.sessions.endpoints import router as sessions_router
@@ -62,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for router in (sessions_router, contexts_router, admin, publisher, platform, media):
+    routers = (sessions_router, contexts_router, admin, publisher, platform, media)
+    for router in (*routers, operations_router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])
@@ -77,12 +83,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
+    _protect(app, settings)
     return app
+
+
+def _protect(app: FastAPI, settings: Settings) -> None:
+    """Rate limits, CORS (only when configured), security headers, request ids and logs."""
+    if settings.rate_limit_per_minute:
+        counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+        app.add_middleware(
+            RateLimit,
+            counter=counter,
+            quota=Quota(settings.rate_limit_per_minute, 60),
+            applies=lambda path: path.startswith("/v1/"),
+            on_limited=metrics.record_rate_limited,
+        )
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "PUT", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After"],
+        )
+    app.add_middleware(
+        SecurityHeaders,
+        headers_for=lambda path: BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS,
+    )
+    app.add_middleware(Observe)
 
 
 def main_app() -> FastAPI:
     """Factory for ``uvicorn --factory upnext.app:main_app``: settings from the environment."""
-    return create_app()
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import click
 import uvicorn
 
@@ -17,18 +20,30 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (use PostgreSQL for more than one).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve the API (webhook delivery included) on HOST:PORT."""
-    from upnext.app import create_app
-
-    settings = Settings()
-    if settings.public_url is None:
-        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    settings = Settings()  # fails here, once, on a bad setting
+    # Worker processes build the app from the environment (upnext.app:main_app).
+    os.environ.setdefault("UPNEXT_PUBLIC_URL", f"http://{host}:{port}")
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # /metrics then adds up every worker's counters, whichever worker is scraped.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="upnext-metrics-")
     uvicorn.run(
-        create_app(settings),
+        "upnext.app:main_app",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
         log_level=settings.log_level,
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
         server_header=False,
     )

@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     max_media_bytes: int = Field(8 * 1024 * 1024, description="Cap on media uploads.")
     db_pool_size: int = Field(10, description="PostgreSQL connections per process.")
     log_level: str = Field("info", description="Log level of the server.")
+    rate_limit_per_minute: int = Field(
+        60_000, ge=0, description="Requests per minute per key on /v1 (0: no limit)."
+    )
+    redis_url: str | None = Field(
+        None, description="redis://... to share rate limits between processes and hosts."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed by CORS; empty: no CORS headers."
+    )
+    max_items_per_context: int = Field(
+        1000, ge=1, description="Cap on the items of one context; more is 422 context_full."
+    )
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -89,6 +89,17 @@ class Database:
         async with self._writer.begin() as conn:
             yield conn
 
+    def pool_status(self) -> dict[str, tuple[int, int, int]]:
+        """For metrics: connections in use, idle and the configured size, per pool."""
+        engines = {"writer": self._writer}
+        if self._reader is not self._writer:
+            engines["reader"] = self._reader
+        status = {}
+        for name, engine in engines.items():
+            pool: Any = engine.sync_engine.pool
+            status[name] = (pool.checkedout(), pool.checkedin(), pool.size())
+        return status
+
     async def dispose(self) -> None:
         await self._writer.dispose()
         if self._reader is not self._writer:

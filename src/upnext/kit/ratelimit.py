@@ -1,0 +1,152 @@
+"""Per-caller rate limits as an ASGI middleware: fixed windows, 429 and the IETF headers.
+
+Headers follow draft-ietf-httpapi-ratelimit-headers: every limited response carries
+``RateLimit-Policy: "default";q=<quota>;w=<window>`` and ``RateLimit: "default";r=<remaining>;
+t=<seconds to reset>``; a refused one adds ``Retry-After``. Counters live in the process
+(``MemoryCounter``) or, to share one quota between processes and hosts, in Redis
+(``RedisCounter``). A counter that fails lets the request through: an outage of the
+limiter must not become an outage of the service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from upnext.kit.problems import problem_response
+
+log = logging.getLogger("upnext.ratelimit")
+
+
+@dataclass(frozen=True)
+class Quota:
+    limit: int
+    window: int  # seconds
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window: int) -> tuple[int, float]:
+        """Count one request of ``key``: the count in this window and seconds to its end."""
+        ...
+
+
+def _window(window: int) -> tuple[int, float]:
+    now = time.time()
+    index = int(now // window)
+    return index, (index + 1) * window - now
+
+
+class MemoryCounter:
+    """Counters of this process only; stale windows are dropped as the table grows."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._max_keys = max_keys
+
+    async def hit(self, key: str, window: int) -> tuple[int, float]:
+        index, reset = _window(window)
+        seen, count = self._counts.get(key, (index, 0))
+        count = count + 1 if seen == index else 1
+        if len(self._counts) >= self._max_keys and key not in self._counts:
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == index}
+        self._counts[key] = (index, count)
+        return count, reset
+
+
+class RedisCounter:
+    """Counters in Redis shared by every process: one INCR per request."""
+
+    def __init__(self, url: str, prefix: str = "ratelimit") -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._prefix = prefix
+
+    async def hit(self, key: str, window: int) -> tuple[int, float]:
+        index, reset = _window(window)
+        name = f"{self._prefix}:{key}:{index}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window + 1)
+            count, _ = await pipe.execute()
+        return int(count), reset
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def credential_or_address(scope: Scope) -> str:
+    """The bucket of a request: its credentials (hashed, never kept) or else its address.
+
+    A wrong secret gets a bucket of its own, so nobody can use up another key's quota by
+    sending its key id.
+    """
+    authorization = dict(scope["headers"]).get(b"authorization")
+    if authorization:
+        return "cred:" + hashlib.sha256(authorization).hexdigest()[:32]
+    client = scope.get("client")
+    return f"addr:{client[0] if client else 'unknown'}"
+
+
+class RateLimit:
+    """Refuses requests over ``quota`` per bucket with ``429``; ``applies(path)`` selects."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        counter: Counter,
+        quota: Quota,
+        applies: Callable[[str], bool],
+        on_limited: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.app = app
+        self.counter = counter
+        self.quota = quota
+        self.applies = applies
+        self.on_limited = on_limited
+        self.policy = f'"default";q={quota.limit};w={quota.window}'.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.applies(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        try:
+            count, reset = await self.counter.hit(credential_or_address(scope), self.quota.window)
+        except Exception as exc:
+            log.warning("rate limiter unavailable, letting the request through: %r", exc)
+            await self.app(scope, receive, send)
+            return
+        seconds = max(1, math.ceil(reset))
+        remaining = max(0, self.quota.limit - count)
+        headers = [
+            (b"ratelimit-policy", self.policy),
+            (b"ratelimit", f'"default";r={remaining};t={seconds}'.encode()),
+        ]
+        if count > self.quota.limit:
+            self.on_limited()
+            response = problem_response(
+                429,
+                "Too many requests",
+                f"This key may make {self.quota.limit} requests per {self.quota.window} s; "
+                f"retry in {seconds} s.",
+                "rate_limited",
+                headers={"Retry-After": str(seconds)},
+            )
+            response.raw_headers.extend(headers)
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,46 @@
+"""HTTP routes for operators and orchestrators: /readyz and /metrics."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Request, Response
+
+from upnext import metrics
+from upnext.db.engine import Database
+from upnext.db.migrate import alembic_config
+from upnext.deps import Conn
+from upnext.kit.problems import ServiceUnavailable
+from upnext.kit.responses import JSON, json_response
+from upnext.operations import repository as repo
+
+router = APIRouter(tags=["operations"])
+
+
+@cache
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready: see detail"}})
+async def readyz(conn: Conn) -> JSON:
+    """200 when this process can serve traffic: database up and schema at the newest revision."""
+    revision = await repo.schema_revision(conn)
+    if revision != _head_revision():
+        raise ServiceUnavailable(
+            f"The schema is at {revision}, this code needs {_head_revision()}.",
+            code="schema_outdated",
+            headers={"Retry-After": "5"},
+        )
+    return json_response({"status": "ready", "schema": revision})
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def get_metrics(request: Request, conn: Conn) -> Response:
+    """Prometheus metrics of this service (see docs/operations.md)."""
+    db: Database = request.app.state.db
+    metrics.set_webhook_queue_depth(await repo.pending_deliveries(conn))
+    for pool, (in_use, idle, size) in db.pool_status().items():
+        metrics.set_pool(pool, in_use, idle, size)
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
