@@ -25,6 +25,7 @@ from upnext.portal import service as portal
 from upnext.portal.endpoints import admin, media, platform, publisher
 from upnext.sessions.endpoints import router as sessions_router
 from upnext.settings import Settings
+from upnext.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """One consistent "Continue Watching / Up Next" row across every streaming app.
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    routers = (sessions_router, contexts_router, admin, publisher, platform, media)
+    routers = (sessions_router, contexts_router, admin, publisher, platform, media, webhooks_router)
     for router in (*routers, operations_router):
         app.include_router(router)
 
