@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from upnext.db.engine import Database
 from upnext.settings import Settings
+from upnext.webhooks.worker import deliver_webhooks
 
 log = logging.getLogger("upnext.background")
 
 Job = Callable[[Database, Settings], Awaitable[None]]
 
-JOBS: list[Job] = []
+JOBS: list[Job] = [deliver_webhooks]
 
 
 def start(db: Database, settings: Settings) -> list[asyncio.Task[None]]:
