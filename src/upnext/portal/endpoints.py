@@ -38,6 +38,7 @@ from upnext.portal.schemas import (
     PlatformDataValue,
     PlatformOut,
 )
+from upnext.webhooks.addresses import check_webhook_url
 
 admin = APIRouter(prefix="/v1/admin", tags=["admin"])
 publisher = APIRouter(prefix="/v1/apps", tags=["apps"])
@@ -130,6 +131,9 @@ async def update_app(
     """Set or clear the app's webhook URL."""
     caller.require_app(app_id)
     if "webhook_url" in body.model_fields_set:
+        if body.webhook_url is not None:
+            allow_private = settings.webhook_allow_private
+            await check_webhook_url(body.webhook_url, allow_private=allow_private)
         await service.set_webhook_url(conn, app_id, body.webhook_url)
     return json_response(await service.app_detail(conn, app_id, settings.media_base))
 
