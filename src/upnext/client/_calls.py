@@ -1,0 +1,275 @@
+"""Every endpoint as a ``Call``: what to send and how to read the answer.
+
+The sync and async clients only differ in how they send; both build their requests here,
+so a path or a field is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from upnext.client._models import (
+    App,
+    AppDetail,
+    Avail,
+    Context,
+    Item,
+    Key,
+    ListItem,
+    Media,
+    NewKey,
+    Page,
+    Platform,
+    PlatformApp,
+    PlatformData,
+    PlatformDataValue,
+    Progress,
+    ProgressResult,
+    SessionContext,
+    SessionItem,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and the parser of its successful response."""
+
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    json: Any = None
+    params: Mapping[str, Any] | None = None
+    content: bytes | None = None
+    headers: Mapping[str, str] | None = None
+
+    @property
+    def idempotent(self) -> bool:
+        """Safe to send twice: only these calls are retried after a failure."""
+        return self.method in IDEMPOTENT
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _model(cls: type[M]) -> Callable[[httpx.Response], M]:
+    return lambda response: cls.model_validate_json(response.content)
+
+
+def _nothing(response: httpx.Response) -> None:
+    return None
+
+
+def _page(cls: type[M]) -> Callable[[httpx.Response], Page[M]]:
+    return lambda response: Page[cls].model_validate_json(response.content)  # type: ignore[valid-type]
+
+
+def _paging(limit: int | None, next_key: int | None, **more: Any) -> dict[str, Any]:
+    params = {"limit": limit, "next_key": next_key, **more}
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def _body(value: BaseModel | Mapping[str, Any], cls: type[BaseModel]) -> dict[str, Any]:
+    model = value if isinstance(value, cls) else cls.model_validate(value)
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+# contexts (publisher)
+
+CONTEXTS = "/v1/contexts/upnext"
+
+
+def create_context() -> Call[Context]:
+    return Call("POST", CONTEXTS, _model(Context))
+
+
+def put_item(context_id: str, item: Item | Mapping[str, Any]) -> Call[None]:
+    return Call("PUT", f"{CONTEXTS}/{_seg(context_id)}", _nothing, json=_body(item, Item))
+
+
+def delete_item(context_id: str, content_id: str) -> Call[None]:
+    return Call("DELETE", f"{CONTEXTS}/{_seg(context_id)}/{_seg(content_id)}", _nothing)
+
+
+def get_context(
+    context_id: str, limit: int | None = None, next_key: int | None = None
+) -> Call[Page[ListItem]]:
+    path = f"{CONTEXTS}/{_seg(context_id)}"
+    return Call("GET", path, _page(ListItem), params=_paging(limit, next_key))
+
+
+def remove_context_from_sessions(context_id: str) -> Call[None]:
+    return Call("DELETE", f"{CONTEXTS}/{_seg(context_id)}/sessions", _nothing)
+
+
+def report_progress(
+    context_id: str, progress: Progress | Mapping[str, Any]
+) -> Call[ProgressResult]:
+    path = f"{CONTEXTS}/{_seg(context_id)}/progress"
+    return Call("POST", path, _model(ProgressResult), json=_body(progress, Progress))
+
+
+# sessions (platform)
+
+SESSIONS = "/v1/sessions/upnext"
+
+
+def attach_context(session_id: str, app_id: str, context_id: str) -> Call[SessionContext]:
+    body = {"app_id": app_id, "context_id": context_id}
+    return Call("PUT", f"{SESSIONS}/{_seg(session_id)}", _model(SessionContext), json=body)
+
+
+def detach_context(session_id: str, context_id: str) -> Call[None]:
+    return Call("DELETE", f"{SESSIONS}/{_seg(session_id)}/{_seg(context_id)}", _nothing)
+
+
+def get_session(
+    session_id: str,
+    limit: int | None = None,
+    next_key: int | None = None,
+    platform_id: str | None = None,
+) -> Call[Page[SessionItem]]:
+    params = _paging(limit, next_key, platform_id=platform_id)
+    return Call("GET", f"{SESSIONS}/{_seg(session_id)}", _page(SessionItem), params=params)
+
+
+def get_session_context(
+    session_id: str,
+    context_id: str,
+    limit: int | None = None,
+    next_key: int | None = None,
+    platform_id: str | None = None,
+) -> Call[Page[SessionItem]]:
+    path = f"{SESSIONS}/{_seg(session_id)}/{_seg(context_id)}"
+    params = _paging(limit, next_key, platform_id=platform_id)
+    return Call("GET", path, _page(SessionItem), params=params)
+
+
+def list_session_contexts(
+    session_id: str,
+    limit: int | None = None,
+    next_key: int | None = None,
+    platform_id: str | None = None,
+) -> Call[Page[SessionContext]]:
+    path = f"{SESSIONS}/{_seg(session_id)}/contexts"
+    params = _paging(limit, next_key, platform_id=platform_id)
+    return Call("GET", path, _page(SessionContext), params=params)
+
+
+def set_hidden(session_id: str, context_id: str, content_id: str, hidden: bool) -> Call[None]:
+    path = f"{SESSIONS}/{_seg(session_id)}/{_seg(context_id)}"
+    body = {"content_id": content_id, "action": "hide" if hidden else "unhide"}
+    return Call("PUT", path, _nothing, json=body)
+
+
+def delete_session(session_id: str) -> Call[None]:
+    return Call("DELETE", f"{SESSIONS}/{_seg(session_id)}", _nothing)
+
+
+# admin
+
+ADMIN = "/v1/admin"
+
+
+def create_platform(name: str) -> Call[Platform]:
+    return Call("POST", f"{ADMIN}/platforms", _model(Platform), json={"name": name})
+
+
+def list_platforms(limit: int | None = None, next_key: int | None = None) -> Call[Page[Platform]]:
+    return Call("GET", f"{ADMIN}/platforms", _page(Platform), params=_paging(limit, next_key))
+
+
+def create_app(name: str) -> Call[App]:
+    return Call("POST", f"{ADMIN}/apps", _model(App), json={"name": name})
+
+
+def list_apps(limit: int | None = None, next_key: int | None = None) -> Call[Page[App]]:
+    return Call("GET", f"{ADMIN}/apps", _page(App), params=_paging(limit, next_key))
+
+
+def create_platform_key(platform_id: str) -> Call[NewKey]:
+    return Call("POST", f"{ADMIN}/platforms/{_seg(platform_id)}/keys", _model(NewKey))
+
+
+def create_app_key(app_id: str) -> Call[NewKey]:
+    return Call("POST", f"{ADMIN}/apps/{_seg(app_id)}/keys", _model(NewKey))
+
+
+def list_keys(
+    limit: int | None = None,
+    next_key: int | None = None,
+    platform_id: str | None = None,
+    app_id: str | None = None,
+) -> Call[Page[Key]]:
+    params = _paging(limit, next_key, platform_id=platform_id, app_id=app_id)
+    return Call("GET", f"{ADMIN}/keys", _page(Key), params=params)
+
+
+def revoke_key(key_id: str) -> Call[None]:
+    return Call("DELETE", f"{ADMIN}/keys/{_seg(key_id)}", _nothing)
+
+
+# apps (publisher)
+
+APPS = "/v1/apps"
+
+
+def get_app(app_id: str) -> Call[AppDetail]:
+    return Call("GET", f"{APPS}/{_seg(app_id)}", _model(AppDetail))
+
+
+def set_webhook_url(app_id: str, url: str | None) -> Call[AppDetail]:
+    body = {"webhook_url": url}
+    return Call("PATCH", f"{APPS}/{_seg(app_id)}", _model(AppDetail), json=body)
+
+
+def set_avail(app_id: str, platform_id: str, enabled: bool) -> Call[Avail]:
+    path = f"{APPS}/{_seg(app_id)}/avails/{_seg(platform_id)}"
+    return Call("PUT", path, _model(Avail), json={"enabled": enabled})
+
+
+def upload_media(app_id: str, file_name: str, png: bytes) -> Call[Media]:
+    path = f"{APPS}/{_seg(app_id)}/media/{_seg(file_name)}"
+    headers = {"Content-Type": "image/png"}
+    return Call("PUT", path, _model(Media), content=png, headers=headers)
+
+
+def delete_media(app_id: str, file_name: str) -> Call[None]:
+    return Call("DELETE", f"{APPS}/{_seg(app_id)}/media/{_seg(file_name)}", _nothing)
+
+
+def get_media(app_id: str, file_name: str) -> Call[bytes]:
+    return Call("GET", f"/media/{_seg(app_id)}/{_seg(file_name)}", lambda r: r.content)
+
+
+# platforms
+
+PLATFORMS = "/v1/platforms"
+
+
+def list_platform_apps(
+    platform_id: str, limit: int | None = None, next_key: int | None = None
+) -> Call[Page[PlatformApp]]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/apps"
+    return Call("GET", path, _page(PlatformApp), params=_paging(limit, next_key))
+
+
+def set_platform_data(
+    platform_id: str, app_id: str, data: Mapping[str, PlatformDataValue]
+) -> Call[PlatformData]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/apps/{_seg(app_id)}/platform_data"
+    return Call("PUT", path, _model(PlatformData), json=dict(data))
+
+
+def health() -> Call[bool]:
+    return Call("GET", "/healthz", lambda r: r.status_code == 200)

@@ -1,0 +1,308 @@
+"""``UpNextClient``: the blocking client, one method per endpoint of the API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from upnext.client import _calls as calls
+from upnext.client._base import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Retry,
+    client_options,
+    iterate,
+    request_options,
+    transport_error,
+)
+from upnext.client._exceptions import error_for
+from upnext.client._models import (
+    App,
+    AppDetail,
+    Avail,
+    Context,
+    Item,
+    Key,
+    ListItem,
+    Media,
+    NewKey,
+    Page,
+    Platform,
+    PlatformApp,
+    PlatformData,
+    PlatformDataValue,
+    Progress,
+    ProgressResult,
+    SessionContext,
+    SessionItem,
+)
+
+T = TypeVar("T")
+
+
+class UpNextClient:
+    """A client of the UpNext API for any role: operator, platform or publisher.
+
+    ``url`` and ``key`` (``key_id:secret``) default to ``UPNEXT_URL`` and ``UPNEXT_KEY``.
+    Idempotent calls are retried on 429, 503 and connection errors, ``max_retries`` times
+    with exponential back-off; every request has a timeout (10 s by default).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        key: str | None = None,
+        *,
+        key_id: str | None = None,
+        secret: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        options = client_options(url, key, key_id, secret, timeout)
+        self._http = httpx.Client(transport=transport, **options)
+        self._retry = Retry(max_retries=max_retries)
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> UpNextClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _send(self, call: calls.Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(call.method, call.path, **request_options(call))
+            except httpx.TransportError as error:
+                wait = self._retry.wait_before_retry(call, attempt, error=error)
+                if wait is None:
+                    raise transport_error(error) from error
+            else:
+                wait = self._retry.wait_before_retry(call, attempt, response=response)
+                if wait is None:
+                    if response.is_error:
+                        raise error_for(response)
+                    return call.parse(response)
+            self._sleep(wait)
+            attempt += 1
+
+    # contexts (publisher)
+
+    def create_context(self) -> Context:
+        """Mint a new, unguessable context owned by the key's app."""
+        return self._send(calls.create_context())
+
+    def put_item(self, context_id: str, item: Item | Mapping[str, Any]) -> None:
+        """Add the item to the context, or replace the item with the same content_id."""
+        self._send(calls.put_item(context_id, item))
+
+    def delete_item(self, context_id: str, content_id: str) -> None:
+        self._send(calls.delete_item(context_id, content_id))
+
+    def get_context(
+        self, context_id: str, *, limit: int | None = None, next_key: int | None = None
+    ) -> Page[ListItem]:
+        """One page of the context's items, newest first."""
+        return self._send(calls.get_context(context_id, limit, next_key))
+
+    def iter_context(self, context_id: str, *, page_size: int | None = None) -> Iterator[ListItem]:
+        """Every item of the context, newest first."""
+        return iterate(lambda key: self.get_context(context_id, limit=page_size, next_key=key))
+
+    def remove_context_from_sessions(self, context_id: str) -> None:
+        """Detach the context from every session of every platform."""
+        self._send(calls.remove_context_from_sessions(context_id))
+
+    def report_progress(
+        self, context_id: str, progress: Progress | Mapping[str, Any]
+    ) -> ProgressResult:
+        """Let the server apply the Publisher Guidelines to a viewer's position."""
+        return self._send(calls.report_progress(context_id, progress))
+
+    # sessions (platform)
+
+    def attach_context(self, session_id: str, app_id: str, context_id: str) -> SessionContext:
+        """Attach a context to the session (creating it); replaces the app's previous one."""
+        return self._send(calls.attach_context(session_id, app_id, context_id))
+
+    def detach_context(self, session_id: str, context_id: str) -> None:
+        self._send(calls.detach_context(session_id, context_id))
+
+    def get_session(
+        self,
+        session_id: str,
+        *,
+        limit: int | None = None,
+        next_key: int | None = None,
+        platform_id: str | None = None,
+    ) -> Page[SessionItem]:
+        """One page of the session's aggregated list, newest first."""
+        return self._send(calls.get_session(session_id, limit, next_key, platform_id))
+
+    def iter_session(
+        self, session_id: str, *, page_size: int | None = None, platform_id: str | None = None
+    ) -> Iterator[SessionItem]:
+        """Every item of the session's aggregated list, newest first."""
+        return iterate(
+            lambda key: self.get_session(
+                session_id, limit=page_size, next_key=key, platform_id=platform_id
+            )
+        )
+
+    def get_session_context(
+        self,
+        session_id: str,
+        context_id: str,
+        *,
+        limit: int | None = None,
+        next_key: int | None = None,
+        platform_id: str | None = None,
+    ) -> Page[SessionItem]:
+        """One page of one attached context's list."""
+        call = calls.get_session_context(session_id, context_id, limit, next_key, platform_id)
+        return self._send(call)
+
+    def iter_session_context(
+        self, session_id: str, context_id: str, *, page_size: int | None = None
+    ) -> Iterator[SessionItem]:
+        return iterate(
+            lambda key: self.get_session_context(
+                session_id, context_id, limit=page_size, next_key=key
+            )
+        )
+
+    def list_session_contexts(
+        self,
+        session_id: str,
+        *,
+        limit: int | None = None,
+        next_key: int | None = None,
+        platform_id: str | None = None,
+    ) -> Page[SessionContext]:
+        """One page of the contexts attached to the session."""
+        return self._send(calls.list_session_contexts(session_id, limit, next_key, platform_id))
+
+    def iter_session_contexts(
+        self, session_id: str, *, platform_id: str | None = None
+    ) -> Iterator[SessionContext]:
+        return iterate(
+            lambda key: self.list_session_contexts(
+                session_id, next_key=key, platform_id=platform_id
+            )
+        )
+
+    def hide_item(self, session_id: str, context_id: str, content_id: str) -> None:
+        self._send(calls.set_hidden(session_id, context_id, content_id, True))
+
+    def unhide_item(self, session_id: str, context_id: str, content_id: str) -> None:
+        self._send(calls.set_hidden(session_id, context_id, content_id, False))
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete the session and its attachments (never the contexts' items)."""
+        self._send(calls.delete_session(session_id))
+
+    # admin
+
+    def create_platform(self, name: str) -> Platform:
+        return self._send(calls.create_platform(name))
+
+    def list_platforms(
+        self, *, limit: int | None = None, next_key: int | None = None
+    ) -> Page[Platform]:
+        return self._send(calls.list_platforms(limit, next_key))
+
+    def iter_platforms(self) -> Iterator[Platform]:
+        return iterate(lambda key: self.list_platforms(next_key=key))
+
+    def create_app(self, name: str) -> App:
+        return self._send(calls.create_app(name))
+
+    def list_apps(self, *, limit: int | None = None, next_key: int | None = None) -> Page[App]:
+        return self._send(calls.list_apps(limit, next_key))
+
+    def iter_apps(self) -> Iterator[App]:
+        return iterate(lambda key: self.list_apps(next_key=key))
+
+    def create_platform_key(self, platform_id: str) -> NewKey:
+        """A new platform key; its secret is in this answer only."""
+        return self._send(calls.create_platform_key(platform_id))
+
+    def create_app_key(self, app_id: str) -> NewKey:
+        """A new publisher key; its secret is in this answer only."""
+        return self._send(calls.create_app_key(app_id))
+
+    def list_keys(
+        self,
+        *,
+        limit: int | None = None,
+        next_key: int | None = None,
+        platform_id: str | None = None,
+        app_id: str | None = None,
+    ) -> Page[Key]:
+        return self._send(calls.list_keys(limit, next_key, platform_id, app_id))
+
+    def iter_keys(
+        self, *, platform_id: str | None = None, app_id: str | None = None
+    ) -> Iterator[Key]:
+        return iterate(
+            lambda key: self.list_keys(next_key=key, platform_id=platform_id, app_id=app_id)
+        )
+
+    def revoke_key(self, key_id: str) -> None:
+        """Revoke a key: it stops working at once."""
+        self._send(calls.revoke_key(key_id))
+
+    # apps (publisher)
+
+    def get_app(self, app_id: str) -> AppDetail:
+        return self._send(calls.get_app(app_id))
+
+    def set_webhook_url(self, app_id: str, url: str | None) -> AppDetail:
+        return self._send(calls.set_webhook_url(app_id, url))
+
+    def set_avail(self, app_id: str, platform_id: str, enabled: bool = True) -> Avail:
+        """Make the app's data available to a platform (or withdraw it)."""
+        return self._send(calls.set_avail(app_id, platform_id, enabled))
+
+    def upload_media(self, app_id: str, file_name: str, png: bytes) -> Media:
+        return self._send(calls.upload_media(app_id, file_name, png))
+
+    def delete_media(self, app_id: str, file_name: str) -> None:
+        self._send(calls.delete_media(app_id, file_name))
+
+    def get_media(self, app_id: str, file_name: str) -> bytes:
+        return self._send(calls.get_media(app_id, file_name))
+
+    # platforms
+
+    def list_platform_apps(
+        self, platform_id: str, *, limit: int | None = None, next_key: int | None = None
+    ) -> Page[PlatformApp]:
+        return self._send(calls.list_platform_apps(platform_id, limit, next_key))
+
+    def iter_platform_apps(self, platform_id: str) -> Iterator[PlatformApp]:
+        return iterate(lambda key: self.list_platform_apps(platform_id, next_key=key))
+
+    def set_platform_data(
+        self, platform_id: str, app_id: str, data: Mapping[str, PlatformDataValue]
+    ) -> PlatformData:
+        return self._send(calls.set_platform_data(platform_id, app_id, data))
+
+    def health(self) -> bool:
+        """True when the server and its database answer."""
+        return self._send(calls.health())

@@ -1,0 +1,198 @@
+"""Pydantic models of what the SDK sends and receives.
+
+Response models keep fields a newer server adds (``extra="allow"``) so an old client never
+fails on them; request models refuse unknown fields, as the server does.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Action = Literal["up_next_continue", "up_next_next", "up_next_new", "up_next_watchlist"]
+MediaType = Literal["movie", "tv_episode"]
+AspectRatio = Literal[
+    "aspect_ratio_16_9", "aspect_ratio_4_3", "aspect_ratio_1_1", "aspect_ratio_2_3"
+]
+PlatformDataValue = str | bool | int | float
+T = TypeVar("T")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# requests
+
+
+class Item(_Request):
+    """An item as a publisher writes it (``PUT /v1/contexts/upnext/{context_id}``)."""
+
+    content_id: str
+    media_type: MediaType
+    action: Action
+    title: str
+    description: str
+    poster_art_uri: str
+    poster_art_aspect_ratio: AspectRatio
+    duration: int
+    preview_video_uri: str | None = None
+    season: int | None = None
+    episode: int | None = None
+    position: int | None = None
+    hidden: bool | None = None
+
+
+class Progress(_Request):
+    """A progress report: the item, the viewer's position, and what comes next."""
+
+    content_id: str
+    media_type: MediaType
+    title: str
+    description: str
+    poster_art_uri: str
+    poster_art_aspect_ratio: AspectRatio
+    duration: int
+    position: int
+    action: Action | None = None
+    preview_video_uri: str | None = None
+    season: int | None = None
+    episode: int | None = None
+    hidden: bool | None = None
+    credits_position: int | None = None
+    next: Item | None = None
+
+
+# responses
+
+
+class Page(_Response, Generic[T]):
+    """One page of a List Object; ``next_key`` is set only when more entries follow."""
+
+    total: int
+    next_key: int | None = None
+    items: list[T]
+
+
+class ListItem(_Response):
+    """The List Item Object."""
+
+    content_id: str
+    app_id: str
+    context_id: str
+    updated_at: str
+    action: Action
+    media_type: MediaType
+    title: str
+    description: str
+    poster_art_uri: str
+    poster_art_aspect_ratio: AspectRatio
+    duration: int
+    hidden: bool
+    season: int | None = None
+    episode: int | None = None
+    preview_video_uri: str | None = None
+    position: int | None = None
+
+
+class SessionItem(ListItem):
+    """A List Item Object as a platform sees it."""
+
+    platform_data: dict[str, PlatformDataValue] = Field(default_factory=dict)
+    app_media: dict[str, str] = Field(default_factory=dict)
+
+
+class Context(_Response):
+    context_id: str
+    app_id: str
+    created_at: str
+
+
+class SessionContext(_Response):
+    session_id: str
+    context_id: str
+    app_id: str
+    created_at: str
+
+
+class ProgressResult(_Response):
+    """What the server did with a progress report."""
+
+    phase: Literal["not_started", "watching", "finished", "unknown"]
+    result: list[Literal["added", "updated", "removed", "next_added", "ignored"]]
+
+
+class Platform(_Response):
+    platform_id: str
+    name: str
+    created_at: str
+
+
+class App(_Response):
+    app_id: str
+    name: str
+    created_at: str
+
+
+class NewKey(_Response):
+    """A key just created; ``secret`` is shown only once."""
+
+    key_id: str
+    secret: str
+    role: Literal["platform", "publisher"]
+    platform_id: str | None = None
+    app_id: str | None = None
+
+    @property
+    def credentials(self) -> str:
+        """``key_id:secret``, the form of ``UPNEXT_KEY``."""
+        return f"{self.key_id}:{self.secret}"
+
+
+class Key(_Response):
+    key_id: str
+    role: Literal["admin", "platform", "publisher"]
+    created_at: str
+    platform_id: str | None = None
+    app_id: str | None = None
+    revoked_at: str | None = None
+
+
+class Avail(_Response):
+    app_id: str
+    platform_id: str
+    enabled: bool
+    updated_at: str
+
+
+class AppDetail(App):
+    webhook_url: str | None = None
+    avails: list[Avail] = Field(default_factory=list)
+    app_media: dict[str, str] = Field(default_factory=dict)
+
+
+class Media(_Response):
+    app_id: str
+    file_name: str
+    etag: str
+
+
+class PlatformApp(App):
+    app_media: dict[str, str] = Field(default_factory=dict)
+    platform_data: dict[str, PlatformDataValue] = Field(default_factory=dict)
+
+
+class PlatformData(_Response):
+    platform_id: str
+    app_id: str
+    platform_data: dict[str, PlatformDataValue]
+
+
+class FieldError(_Response):
+    field: str
+    message: str

@@ -1,0 +1,101 @@
+"""UpNextClient (blocking) against a real ``upnext serve`` process: every method once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client.conftest import ADMIN_KEY, Live
+from tests.factories import make_item, make_png
+from upnext.client import AuthenticationError, Item, NotFoundError, UnprocessableEntityError
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> None:
+    admin = live.client(ADMIN_KEY)
+    assert admin.health() is True
+
+    # the operator sets up accounts and keys
+    platform = admin.create_platform("Acme TV")
+    app = admin.create_app("Flix")
+    assert [p.platform_id for p in admin.iter_platforms()] == [platform.platform_id]
+    assert [a.app_id for a in admin.iter_apps()] == [app.app_id]
+    assert (admin.list_apps(limit=1)).total == 1
+    assert (admin.list_platforms()).items[0].name == "Acme TV"
+    platform_key = admin.create_platform_key(platform.platform_id)
+    app_key = admin.create_app_key(app.app_id)
+    assert app_key.role == "publisher" and app_key.app_id == app.app_id
+    keys = [k.key_id for k in admin.iter_keys(app_id=app.app_id)]
+    assert keys == [app_key.key_id]
+    assert (admin.list_keys(platform_id=platform.platform_id)).total == 1
+    tv, flix = live.client(platform_key.credentials), live.client(app_key.credentials)
+
+    # the publisher configures its app
+    flix.set_avail(app.app_id, platform.platform_id, True)
+    media = flix.upload_media(app.app_id, "icon@1x.png", make_png(240, 240))
+    assert media.file_name == "icon@1x.png"
+    assert (flix.get_media(app.app_id, "icon@1x.png")).startswith(b"\x89PNG")
+    detail = flix.set_webhook_url(app.app_id, "http://127.0.0.1:9/upnext")
+    assert detail.webhook_url == "http://127.0.0.1:9/upnext"
+    detail = flix.get_app(app.app_id)
+    assert [a.platform_id for a in detail.avails] == [platform.platform_id]
+    assert set(detail.app_media) == {"icon_1x"}
+
+    # the publisher writes items
+    context = flix.create_context()
+    flix.put_item(context.context_id, Item.model_validate(make_item(content_id="a")))
+    flix.put_item(context.context_id, make_item(content_id="b"))
+    page = flix.get_context(context.context_id, limit=1)
+    assert (page.total, page.next_key, page.items[0].content_id) == (2, 1, "b")
+    assert [i.content_id for i in flix.iter_context(context.context_id)] == ["b", "a"]
+    result = flix.report_progress(
+        context.context_id, {**make_item(content_id="c", position=500), "action": None}
+    )
+    assert (result.phase, result.result) == ("watching", ["added"])
+
+    # the platform reviews the app and reads the row
+    [reviewed] = [a for a in tv.iter_platform_apps(platform.platform_id)]
+    assert reviewed.app_id == app.app_id
+    assert (tv.list_platform_apps(platform.platform_id)).total == 1
+    data = tv.set_platform_data(platform.platform_id, app.app_id, {"deeplink": "flix://"})
+    assert data.platform_data == {"deeplink": "flix://"}
+    attached = tv.attach_context("living-room", app.app_id, context.context_id)
+    assert attached.session_id == "living-room"
+    session = tv.get_session("living-room", limit=2)
+    assert [i.content_id for i in session.items] == ["c", "b"] and session.next_key == 2
+    items = [i for i in tv.iter_session("living-room", page_size=1)]
+    assert [i.content_id for i in items] == ["c", "b", "a"]
+    assert items[0].platform_data == {"deeplink": "flix://"}
+    assert items[0].app_media["icon_1x"].endswith(f"/media/{app.app_id}/icon@1x.png")
+    one = tv.get_session_context("living-room", context.context_id)
+    assert one.total == 3
+    contexts = [c.context_id for c in tv.iter_session_contexts("living-room")]
+    assert contexts == [context.context_id]
+    assert (tv.list_session_contexts("living-room")).total == 1
+    tv.hide_item("living-room", context.context_id, "a")
+    hidden = [i for i in tv.iter_session_context("living-room", context.context_id)]
+    assert [i.hidden for i in hidden] == [False, False, True]
+    tv.unhide_item("living-room", context.context_id, "a")
+
+    # and everything is taken apart again
+    flix.delete_item(context.context_id, "a")
+    flix.remove_context_from_sessions(context.context_id)
+    assert (tv.list_session_contexts("living-room")).total == 0
+    tv.attach_context("living-room", app.app_id, context.context_id)
+    tv.detach_context("living-room", context.context_id)
+    tv.delete_session("living-room")
+    with pytest.raises(NotFoundError):
+        tv.get_session("living-room")
+    flix.delete_media(app.app_id, "icon@1x.png")
+    admin.revoke_key(platform_key.key_id)
+    with pytest.raises(AuthenticationError):
+        tv.list_platform_apps(platform.platform_id)
+
+
+def test_errors_and_closing(live: Live) -> None:
+    with live.client(ADMIN_KEY) as admin:
+        with pytest.raises(UnprocessableEntityError) as error:
+            admin.create_app("")
+        assert [e.field for e in error.value.errors] == ["name"]
+    with pytest.raises(AuthenticationError):
+        live.client("KY000000000000000009:wrong-secret-000000").list_apps()
