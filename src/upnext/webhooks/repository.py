@@ -1,13 +1,190 @@
-"""All SQL of webhook deliveries and their attempts."""
+"""All SQL of webhook deliveries, their attempts and the apps' signing secrets."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import RowMapping, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import webhook_deliveries
+from upnext.db.tables import apps, webhook_attempts, webhook_deliveries, webhook_secrets
+from upnext.kit.pagination import Page
+
+d = webhook_deliveries
+
+# deliveries
 
 
 async def insert_delivery(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(webhook_deliveries.insert().values(values))
+    await conn.execute(d.insert().values(values))
+
+
+async def get_delivery(conn: AsyncConnection, app_id: str, delivery_id: str) -> RowMapping | None:
+    query = select(d).where(d.c.app_id == app_id, d.c.delivery_id == delivery_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_deliveries(
+    conn: AsyncConnection, app_id: str, status: str | None, page: Page
+) -> tuple[list[RowMapping], int]:
+    where = d.c.app_id == app_id
+    if status is not None:
+        where = and_(where, d.c.status == status)
+    total = await conn.scalar(select(func.count()).select_from(d).where(where))
+    result = await conn.execute(
+        select(d)
+        .where(where)
+        .order_by(d.c.created_at.desc(), d.c.delivery_id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return list(result.mappings()), int(total or 0)
+
+
+async def update_delivery(
+    conn: AsyncConnection, delivery_id: str, values: dict[str, Any], *, claim: int | None = None
+) -> bool:
+    """Update a delivery; with ``claim``, only while that claim still holds it."""
+    query = update(d).where(d.c.delivery_id == delivery_id)
+    if claim is not None:
+        query = query.where(d.c.claimed_until == claim)
+    result = await conn.execute(query.values(values))
+    return bool(result.rowcount)
+
+
+def _deliverable(now: int) -> Any:
+    """Due, unclaimed (or claimed by a worker whose lease ran out), and its app can
+    receive: a URL that no 410 disabled, and a signing secret."""
+    has_secret = exists().where(
+        webhook_secrets.c.app_id == d.c.app_id,
+        or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > now),
+    )
+    return and_(
+        d.c.status == "pending",
+        d.c.next_attempt_at <= now,
+        or_(d.c.claimed_until.is_(None), d.c.claimed_until < now),
+        apps.c.webhook_url.is_not(None),
+        apps.c.webhook_disabled_at.is_(None),
+        has_secret,
+    )
+
+
+async def any_due(conn: AsyncConnection, now: int) -> bool:
+    """A cheap read before claiming, so an idle worker never takes the write lock."""
+    query = select(d.c.delivery_id).join(apps, apps.c.app_id == d.c.app_id).where(_deliverable(now))
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def claim_due(
+    conn: AsyncConnection, now: int, claim: int, limit: int, skip_apps: Iterable[str]
+) -> list[RowMapping]:
+    """Mark up to ``limit`` due deliveries as claimed until ``claim``; return them.
+
+    ``FOR UPDATE SKIP LOCKED`` lets several processes on PostgreSQL claim disjoint rows
+    without waiting on each other; SQLite ignores it and serializes the whole claim on
+    its single writer instead.
+    """
+    due = (
+        select(d.c.delivery_id)
+        .join(apps, apps.c.app_id == d.c.app_id)
+        .where(_deliverable(now))
+        .order_by(d.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=d)
+    )
+    skip = list(skip_apps)
+    if skip:
+        due = due.where(d.c.app_id.not_in(skip))
+    result = await conn.execute(
+        update(d)
+        .where(d.c.delivery_id.in_(due.scalar_subquery()))
+        .values(claimed_until=claim)
+        .returning(d.c.delivery_id, d.c.app_id, d.c.event_type, d.c.payload, d.c.attempt_count)
+    )
+    return list(result.mappings())
+
+
+async def release(conn: AsyncConnection, claims: dict[str, int]) -> None:
+    """Give claimed deliveries back unattempted, each only while its claim still holds."""
+    for delivery_id, claim in claims.items():
+        await update_delivery(conn, delivery_id, {"claimed_until": None}, claim=claim)
+
+
+# attempts
+
+
+async def insert_attempt(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(webhook_attempts.insert().values(values))
+
+
+async def attempts_of(
+    conn: AsyncConnection, delivery_ids: Iterable[str]
+) -> dict[str, list[RowMapping]]:
+    a = webhook_attempts
+    result = await conn.execute(
+        select(a)
+        .where(a.c.delivery_id.in_(list(delivery_ids)))
+        .order_by(a.c.attempted_at, a.c.attempt_id)
+    )
+    attempts: dict[str, list[RowMapping]] = defaultdict(list)
+    for row in result.mappings():
+        attempts[row["delivery_id"]].append(row)
+    return attempts
+
+
+# endpoints and secrets
+
+
+async def endpoints_of(conn: AsyncConnection, app_ids: Iterable[str]) -> dict[str, str]:
+    """The webhook URL of each app that has one and is not disabled."""
+    result = await conn.execute(
+        select(apps.c.app_id, apps.c.webhook_url).where(
+            apps.c.app_id.in_(list(app_ids)),
+            apps.c.webhook_url.is_not(None),
+            apps.c.webhook_disabled_at.is_(None),
+        )
+    )
+    return {row.app_id: row.webhook_url for row in result}
+
+
+async def disable_endpoint(conn: AsyncConnection, app_id: str, url: str, now: int) -> None:
+    """Disable the app's endpoint, unless the publisher has meanwhile set another URL."""
+    await conn.execute(
+        update(apps)
+        .where(apps.c.app_id == app_id, apps.c.webhook_url == url)
+        .values(webhook_disabled_at=now)
+    )
+
+
+async def active_secrets(
+    conn: AsyncConnection, app_ids: Iterable[str], now: int
+) -> dict[str, list[str]]:
+    """The secrets each app signs with now, newest first."""
+    s = webhook_secrets
+    result = await conn.execute(
+        select(s.c.app_id, s.c.secret)
+        .where(s.c.app_id.in_(list(app_ids)), or_(s.c.expires_at.is_(None), s.c.expires_at > now))
+        .order_by(s.c.created_at.desc(), s.c.secret_id.desc())
+    )
+    keys: dict[str, list[str]] = defaultdict(list)
+    for row in result:
+        keys[row.app_id].append(row.secret)
+    return keys
+
+
+async def retire_secrets(conn: AsyncConnection, app_id: str, expires_at: int) -> None:
+    """Give the app's current secret(s) a deadline: they keep signing until then."""
+    s = webhook_secrets
+    await conn.execute(
+        update(s)
+        .where(s.c.app_id == app_id, s.c.expires_at.is_(None))
+        .values(expires_at=expires_at)
+    )
+
+
+async def insert_secret(conn: AsyncConnection, app_id: str, secret: str, now: int) -> None:
+    await conn.execute(
+        webhook_secrets.insert().values(app_id=app_id, secret=secret, created_at=now)
+    )

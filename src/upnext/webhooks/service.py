@@ -1,15 +1,23 @@
-"""Webhook rules: which events exist and how one is queued in the caller's transaction."""
+"""Webhook rules: queuing events in the caller's transaction, secrets, the delivery log."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.kit.pagination import Page
+from upnext.kit.problems import NotFound
 from upnext.kit.timestamps import iso, now_us
+from upnext.portal import service as portal
+from upnext.webhooks import addresses, signing
 from upnext.webhooks import repository as repo
+
+ROTATION_OVERLAP_US = 24 * 3600 * 1_000_000  # a rotated-out secret keeps signing this long
 
 
 def new_delivery_id() -> str:
@@ -45,3 +53,95 @@ async def queue_event(
         },
     )
     return delivery_id
+
+
+# configuration
+
+
+async def check_webhook_url(url: str, *, allow_private: bool) -> None:
+    """``Invalid`` (422) unless ``url`` resolves only to addresses webhooks may reach."""
+    await addresses.check_webhook_url(url, allow_private=allow_private)
+
+
+async def rotate_secret(conn: AsyncConnection, app_id: str) -> dict[str, str]:
+    """A new signing secret; the previous one keeps signing for 24 hours beside it."""
+    await portal.get_app(conn, app_id)
+    now = now_us()
+    secret = signing.new_secret()
+    await repo.retire_secrets(conn, app_id, now + ROTATION_OVERLAP_US)
+    await repo.insert_secret(conn, app_id, secret, now)
+    return {"secret": secret}
+
+
+# the delivery log
+
+
+async def deliveries(
+    conn: AsyncConnection, app_id: str, status: str | None, page: Page
+) -> tuple[list[dict[str, Any]], int]:
+    await portal.get_app(conn, app_id)
+    rows, total = await repo.list_deliveries(conn, app_id, status, page)
+    attempts = await repo.attempts_of(conn, [row["delivery_id"] for row in rows])
+    return [render_delivery(row, attempts.get(row["delivery_id"], [])) for row in rows], total
+
+
+async def delivery(conn: AsyncConnection, app_id: str, delivery_id: str) -> dict[str, Any]:
+    row = await _get(conn, app_id, delivery_id)
+    attempts = await repo.attempts_of(conn, [delivery_id])
+    return render_delivery(row, attempts.get(delivery_id, []))
+
+
+async def retry_delivery(
+    conn: AsyncConnection, app_id: str, delivery_id: str, schedule: Sequence[float]
+) -> dict[str, Any]:
+    """Queue a delivery again for an attempt now, keeping its ``webhook-id``.
+
+    A pending delivery just skips its wait. A delivered or failed one gets one more
+    attempt, which is not retried if it fails: a manual replay, not a new schedule.
+    """
+    await portal.get_app(conn, app_id)
+    row = await _get(conn, app_id, delivery_id)
+    now = now_us()
+    values: dict[str, Any] = {"status": "pending", "next_attempt_at": now, "updated_at": now}
+    if row["status"] != "pending":
+        values["attempt_count"] = len(schedule)
+    await repo.update_delivery(conn, delivery_id, values)
+    return await delivery(conn, app_id, delivery_id)
+
+
+async def send_test(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
+    """Queue a ``webhook_test`` event to the app's endpoint."""
+    await portal.get_app(conn, app_id)
+    delivery_id = await queue_event(conn, app_id, "webhook_test", {"app_id": app_id})
+    return await delivery(conn, app_id, delivery_id)
+
+
+async def _get(conn: AsyncConnection, app_id: str, delivery_id: str) -> RowMapping:
+    row = await repo.get_delivery(conn, app_id, delivery_id)
+    if row is None:
+        raise NotFound(f"App {app_id} has no delivery {delivery_id}.", code="delivery_not_found")
+    return row
+
+
+def render_delivery(row: RowMapping, attempts: Sequence[RowMapping]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "delivery_id": row["delivery_id"],
+        "webhook_id": row["delivery_id"],
+        "event_type": row["event_type"],
+        "status": row["status"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+    if row["status"] == "pending" and row["next_attempt_at"] is not None:
+        body["next_attempt_at"] = iso(row["next_attempt_at"])
+    body["payload"] = orjson.loads(row["payload"])
+    body["attempts"] = [render_attempt(a) for a in attempts]
+    return body
+
+
+def render_attempt(row: RowMapping) -> dict[str, Any]:
+    body: dict[str, Any] = {"attempted_at": iso(row["attempted_at"])}
+    for name in ("status_code", "latency_ms", "error"):
+        if row[name] is not None:
+            body[name] = row[name]
+    return body

@@ -1,0 +1,202 @@
+"""The delivery worker: claims due deliveries, sends them outside any transaction, records
+each attempt. Runs inside every ``upnext serve`` and alone as ``upnext worker``.
+
+Several workers (processes) share the queue safely: a claim is a lease (``claimed_until``)
+taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL or under SQLite's single writer, and
+an outcome is recorded only while the worker's own lease still holds it. A worker that
+dies loses its leases when they run out, and another worker sends those deliveries again
+with the same ``webhook-id`` (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+from sqlalchemy import RowMapping
+
+from upnext.db.engine import Database
+from upnext.kit.timestamps import now_us
+from upnext.settings import Settings
+from upnext.webhooks import repository as repo
+from upnext.webhooks import sender, signing
+from upnext.webhooks.retries import judge
+
+log = logging.getLogger("upnext.webhooks")
+
+POLL_SECONDS = 0.1  # how often an idle worker looks for due deliveries
+LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
+MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
+MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
+
+
+class Worker:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.schedule = settings.retry_schedule
+        self.allow_private = settings.webhook_allow_private
+        self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
+        self.claims: dict[str, int] = {}  # delivery_id -> our lease on it
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; then give back the leases of unfinished attempts."""
+        async with sender.new_client() as client:
+            try:
+                while True:
+                    if not await self.tick(client):
+                        await asyncio.sleep(POLL_SECONDS)
+            finally:
+                await self._stop()
+
+    async def tick(self, client: httpx.AsyncClient) -> int:
+        """Claim what is due and start sending it; how many attempts were started."""
+        free = MAX_IN_FLIGHT - len(self.tasks)
+        if free <= 0:
+            await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+            return 0
+        rows, claim = await self._claim(free)
+        if not rows:
+            return 0
+        app_ids = {row["app_id"] for row in rows}
+        async with self.db.read() as conn:
+            urls = await repo.endpoints_of(conn, app_ids)
+            keys = await repo.active_secrets(conn, app_ids, now_us())
+        unsent: dict[str, int] = {}
+        for row in rows:
+            app_id = row["app_id"]
+            if app_id not in urls or not keys.get(app_id) or self._saturated(app_id):
+                unsent[row["delivery_id"]] = claim  # configuration changed, or endpoint busy
+                continue
+            self._start(client, row, urls[app_id], keys[app_id], claim)
+        if unsent:
+            async with self.db.write() as conn:
+                await repo.release(conn, unsent)
+        return len(rows) - len(unsent)
+
+    async def _claim(self, limit: int) -> tuple[list[RowMapping], int]:
+        now = now_us()
+        async with self.db.read() as conn:
+            if not await repo.any_due(conn, now):
+                return [], 0
+        busy = [app_id for app_id in self.in_flight if self._saturated(app_id)]
+        claim = now + LEASE_US + secrets.randbelow(1_000_000)  # unique: it fences our writes
+        async with self.db.write() as conn:
+            return await repo.claim_due(conn, now, claim, limit, busy), claim
+
+    def _saturated(self, app_id: str) -> bool:
+        return self.in_flight[app_id] >= MAX_PER_ENDPOINT
+
+    def _start(
+        self, client: httpx.AsyncClient, row: RowMapping, url: str, keys: list[str], claim: int
+    ) -> None:
+        delivery_id, app_id = row["delivery_id"], row["app_id"]
+        self.in_flight[app_id] += 1
+        self.claims[delivery_id] = claim
+        task = asyncio.create_task(self._attempt(client, dict(row), url, keys, claim))
+        self.tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self.tasks.discard(finished)
+            self.claims.pop(delivery_id, None)
+            self.in_flight[app_id] -= 1
+            if self.in_flight[app_id] <= 0:
+                del self.in_flight[app_id]
+
+        task.add_done_callback(done)
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, row: dict[str, Any], url: str, keys: list[str], claim: int
+    ) -> None:
+        delivery_id = row["delivery_id"]
+        body = row["payload"]
+        headers = signing.headers(keys, delivery_id, int(time.time()), body)
+        attempted_at = now_us()
+        attempt = await sender.post(client, url, headers, body, allow_private=self.allow_private)
+        try:
+            await self._record(row, url, claim, attempted_at, attempt)
+        except Exception:
+            # The lease runs out and the delivery is sent again: at-least-once holds.
+            log.exception("could not record the attempt of webhook %s", delivery_id)
+
+    async def _record(
+        self,
+        row: dict[str, Any],
+        url: str,
+        claim: int,
+        attempted_at: int,
+        attempt: sender.Attempt,
+    ) -> None:
+        outcome = attempt.outcome
+        attempts_made = row["attempt_count"] + 1
+        verdict = judge(outcome, attempts_made, self.schedule)
+        now = now_us()
+        next_at = now + int(verdict.delay * 1_000_000) if verdict.delay is not None else None
+        values = {
+            "status": verdict.status,
+            "attempt_count": attempts_made,
+            "next_attempt_at": next_at,
+            "claimed_until": None,
+            "updated_at": now,
+        }
+        async with self.db.write() as conn:
+            if not await repo.update_delivery(conn, row["delivery_id"], values, claim=claim):
+                log.warning("webhook %s: lease lost; outcome not recorded", row["delivery_id"])
+                return
+            await repo.insert_attempt(
+                conn,
+                {
+                    "delivery_id": row["delivery_id"],
+                    "attempted_at": attempted_at,
+                    "status_code": outcome.status_code,
+                    "latency_ms": attempt.latency_ms,
+                    "error": outcome.error,
+                },
+            )
+            if outcome.gone:
+                await repo.disable_endpoint(conn, row["app_id"], url, now)
+
+    async def _stop(self) -> None:
+        unfinished = dict(self.claims)  # finished tasks remove their claims from self.claims
+        for task in self.tasks:
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if unfinished:
+            # Interrupted attempts are sent again at once by whichever worker runs next,
+            # rather than after their lease would have run out.
+            with contextlib.suppress(Exception):
+                async with self.db.write() as conn:
+                    await repo.release(conn, unfinished)
+
+
+async def deliver_webhooks(db: Database, settings: Settings) -> None:
+    """The background job: one worker per process, until the process stops."""
+    await Worker(db, settings).run()
+
+
+async def run_alone(settings: Settings) -> None:
+    """``upnext worker``: migrate, then deliver until SIGTERM or Ctrl-C."""
+    from upnext.db.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    current = asyncio.current_task()
+    assert current is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, current.cancel)
+    log.info("webhook worker started")
+    try:
+        await Worker(db, settings).run()
+    except asyncio.CancelledError:
+        log.info("webhook worker stopped")
+    finally:
+        await db.dispose()

@@ -1,0 +1,83 @@
+"""A publisher with a webhook endpoint and a platform that can hide the publisher's items."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.factories import Tenant, World
+
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Scene:
+    client: httpx.AsyncClient
+    platform: Tenant
+    app: Tenant
+    session_id: str
+    context_id: str
+    content_ids: list[str]
+    secret: str
+
+    async def set_url(self, url: str | None) -> httpx.Response:
+        return await self.client.patch(
+            f"/v1/apps/{self.app.id}", json={"webhook_url": url}, auth=self.app.auth
+        )
+
+    async def rotate(self) -> str:
+        r = await self.client.post(f"/v1/apps/{self.app.id}/webhook-secret", auth=self.app.auth)
+        assert r.status_code == 200, r.text
+        secret: str = r.json()["secret"]
+        return secret
+
+    async def hide(self, content_id: str | None = None, action: str = "hide") -> None:
+        r = await self.client.put(
+            f"/v1/sessions/upnext/{self.session_id}/{self.context_id}",
+            json={"content_id": content_id or self.content_ids[0], "action": action},
+            auth=self.platform.auth,
+        )
+        assert r.status_code == 200, r.text
+
+    async def deliveries(self, **params: Any) -> dict[str, Any]:
+        r = await self.client.get(
+            f"/v1/apps/{self.app.id}/webhook-deliveries", params=params, auth=self.app.auth
+        )
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def wait_until(self, status: str, count: int = 1, within: float = 15.0) -> list[Any]:
+        """The deliveries once ``count`` of them have ``status``."""
+        deadline = time.monotonic() + within
+        while True:
+            items: list[Any] = (await self.deliveries(status=status))["items"]
+            if len(items) >= count:
+                return items
+            if time.monotonic() > deadline:
+                everything = (await self.deliveries())["items"]
+                raise AssertionError(f"not {count} {status} deliveries in time: {everything}")
+            await asyncio.sleep(0.05)
+
+
+async def make_scene(client: httpx.AsyncClient, url: str | None, items: int = 1) -> Scene:
+    """Accounts, a context with ``items`` items attached to a session, a secret, and
+    ``url`` as the webhook endpoint (none when ``None``)."""
+    n = next(_numbers)
+    world = World(client)
+    platform = await world.platform()
+    app = await world.app(platforms=(platform,))
+    context_id, session_id = f"ctx-{n}", f"session-{n}"
+    content_ids = [(await world.put_item(app, context_id))["content_id"] for _ in range(items)]
+    await world.attach(platform, session_id, app, context_id)
+    scene = Scene(client, platform, app, session_id, context_id, content_ids, "")
+    scene.secret = await scene.rotate()
+    if url is not None:
+        r = await scene.set_url(url)
+        assert r.status_code == 200, r.text
+    return scene
