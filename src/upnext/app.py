@@ -26,7 +26,6 @@ from upnext.portal.endpoints import admin, media, platform, publisher
 from upnext.sessions.endpoints import router as sessions_router
 from upnext.settings import Settings
 from upnext.webhooks.endpoints import router as webhooks_router
-from upnext.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """One consistent "Continue Watching / Up Next" row across every streaming app.
 
