@@ -62,19 +62,6 @@ def worker() -> None:
     asyncio.run(run_alone(settings))
 
 
-@main.command()
-def worker() -> None:
-    """Deliver webhooks only, without serving HTTP (`serve` delivers them too)."""
-    import asyncio
-    import logging
-
-    from upnext.webhooks.worker import run_alone
-
-    settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
-    asyncio.run(run_alone(settings))
-
-
 @main.group()
 def db() -> None:
     """Database schema commands."""
