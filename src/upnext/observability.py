@@ -97,11 +97,11 @@ class Observe:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, rid, status, time.perf_counter() - started)
             request_id.reset(token)
 
     @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
+    def _record(scope: Scope, rid: str, status: int, seconds: float) -> None:
         route = route_template(scope)
         metrics.record_request(scope["method"], route, status, seconds)
         access.info(
@@ -110,12 +110,13 @@ class Observe:
             route,
             status,
             extra={
+                "request_id": rid,
                 "http": {
                     "method": scope["method"],
                     "path": scope["path"],
                     "route": route,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 2),
-                }
+                },
             },
         )

@@ -44,6 +44,7 @@ from upnext.client._models import (
     SessionContext,
     SessionItem,
 )
+from upnext.client._reporter import AsyncPlaybackReporter, PlaybackReporter
 
 __all__ = [
     "APIConnectionError",
@@ -51,6 +52,7 @@ __all__ = [
     "APITimeoutError",
     "App",
     "AppDetail",
+    "AsyncPlaybackReporter",
     "AsyncUpNextClient",
     "AuthenticationError",
     "Avail",
@@ -71,6 +73,7 @@ __all__ = [
     "Platform",
     "PlatformApp",
     "PlatformData",
+    "PlaybackReporter",
     "Progress",
     "ProgressResult",
     "RateLimitError",

@@ -36,6 +36,8 @@ class Counter(Protocol):
         """Count one request of ``key``: the count in this window and seconds to its end."""
         ...
 
+    async def close(self) -> None: ...
+
 
 def _window(window: int) -> tuple[int, float]:
     now = time.time()
@@ -58,6 +60,9 @@ class MemoryCounter:
             self._counts = {k: v for k, v in self._counts.items() if v[0] == index}
         self._counts[key] = (index, count)
         return count, reset
+
+    async def close(self) -> None:
+        self._counts.clear()
 
 
 class RedisCounter:

@@ -27,6 +27,7 @@ from upnext.portal.schemas import (
     AppDetail,
     AppOut,
     AppPatch,
+    AuditEntry,
     AvailIn,
     AvailOut,
     KeyInfo,
@@ -53,9 +54,9 @@ def _list(items: list[Any], total: int, page: Any) -> JSON:
 
 
 @admin.post("/platforms", status_code=201, response_model=PlatformOut, responses=errors(422))
-async def create_platform(body: NameIn, conn: Conn, _: AdminCaller) -> JSON:
+async def create_platform(body: NameIn, conn: Conn, caller: AdminCaller) -> JSON:
     """Create a platform (a TV maker)."""
-    return json_response(await service.create_platform(conn, body.name), 201)
+    return json_response(await service.create_platform(conn, body.name, actor=caller), 201)
 
 
 @admin.get("/platforms", response_model=ListObject[PlatformOut], responses=errors())
@@ -66,9 +67,9 @@ async def list_platforms(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
 
 
 @admin.post("/apps", status_code=201, response_model=AppOut, responses=errors(422))
-async def create_app(body: NameIn, conn: Conn, _: AdminCaller) -> JSON:
+async def create_app(body: NameIn, conn: Conn, caller: AdminCaller) -> JSON:
     """Create an app (a publisher's streaming service)."""
-    return json_response(await service.create_app(conn, body.name), 201)
+    return json_response(await service.create_app(conn, body.name, actor=caller), 201)
 
 
 @admin.get("/apps", response_model=ListObject[AppOut], responses=errors())
@@ -81,15 +82,17 @@ async def list_apps(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
 @admin.post(
     "/platforms/{platform_id}/keys", status_code=201, response_model=KeyOut, responses=errors(404)
 )
-async def create_platform_key(platform_id: ServerId, conn: Conn, _: AdminCaller) -> JSON:
+async def create_platform_key(platform_id: ServerId, conn: Conn, caller: AdminCaller) -> JSON:
     """Create a key for a platform; its secret is shown only in this response."""
-    return json_response(await service.create_key(conn, "platform", platform_id=platform_id), 201)
+    key = await service.create_key(conn, "platform", platform_id=platform_id, actor=caller)
+    return json_response(key, 201)
 
 
 @admin.post("/apps/{app_id}/keys", status_code=201, response_model=KeyOut, responses=errors(404))
-async def create_app_key(app_id: ServerId, conn: Conn, _: AdminCaller) -> JSON:
+async def create_app_key(app_id: ServerId, conn: Conn, caller: AdminCaller) -> JSON:
     """Create a publisher key for an app; its secret is shown only in this response."""
-    return json_response(await service.create_key(conn, "publisher", app_id=app_id), 201)
+    key = await service.create_key(conn, "publisher", app_id=app_id, actor=caller)
+    return json_response(key, 201)
 
 
 @admin.get("/keys", response_model=ListObject[KeyInfo], responses=errors())
@@ -229,3 +232,10 @@ async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Co
     if etag in candidates or "*" in candidates:
         return Response(status_code=304, headers=headers)
     return Response(row["content"], media_type="image/png", headers=headers)
+
+
+@admin.get("/audit-log", response_model=ListObject[AuditEntry], responses=errors())
+async def audit_log(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
+    """Admin actions (who, what, when), newest first."""
+    rows, total = await repo.list_audit(conn, page)
+    return _list([service.render_audit(r) for r in rows], total, page)

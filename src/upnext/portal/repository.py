@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import api_keys, app_media, apps, avails, platform_data, platforms
+from upnext.db.tables import (
+    api_keys,
+    app_media,
+    apps,
+    audit_log,
+    avails,
+    platform_data,
+    platforms,
+)
 from upnext.kit.pagination import Page
 from upnext.kit.sql import upsert
 
@@ -199,3 +207,21 @@ async def media_names(conn: AsyncConnection, app_ids: Iterable[str]) -> dict[str
     for row in result:
         names[row.app_id].add(row.file_name)
     return names
+
+
+# audit log
+
+
+async def insert_audit(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(audit_log.insert().values(values))
+
+
+async def list_audit(conn: AsyncConnection, page: Page) -> tuple[list[RowMapping], int]:
+    total = await conn.scalar(select(func.count()).select_from(audit_log))
+    result = await conn.execute(
+        select(audit_log)
+        .order_by(audit_log.c.entry_id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return list(result.mappings()), int(total or 0)

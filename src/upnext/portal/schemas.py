@@ -107,3 +107,14 @@ class PlatformApp(AppOut):
 
     app_media: AppMedia
     platform_data: dict[str, str | bool | int | float]
+
+
+class AuditEntry(BaseModel):
+    """One admin action: who (key_id), what (action, target, detail) and when."""
+
+    entry_id: int
+    key_id: str
+    action: str
+    target: str
+    detail: dict[str, str | None]
+    created_at: str

@@ -19,6 +19,9 @@ from upnext.portal import repository as repo
 from upnext.portal.media import check_png, media_urls
 from upnext.portal.schemas import MAX_PLATFORM_DATA_BYTES, MAX_PLATFORM_DATA_KEYS
 
+# The audit log's "who" for actions taken by the server itself (start-up, demo data).
+SYSTEM_ACTOR = "system"
+
 # keys and callers
 
 
@@ -50,7 +53,12 @@ async def ensure_admin_key(conn: AsyncConnection, configured: str | None) -> str
 
 
 async def create_key(
-    conn: AsyncConnection, role: Role, *, platform_id: str | None = None, app_id: str | None = None
+    conn: AsyncConnection,
+    role: Role,
+    *,
+    platform_id: str | None = None,
+    app_id: str | None = None,
+    actor: Caller | None = None,
 ) -> dict[str, Any]:
     if platform_id is not None:
         await get_platform(conn, platform_id)
@@ -69,6 +77,7 @@ async def create_key(
         },
     )
     owner = {"platform_id": platform_id} if platform_id else {"app_id": app_id}
+    await audit(conn, actor, "key.create", key_id, {"role": role, **owner})
     return {"key_id": key_id, "secret": secret, "role": role, **owner}
 
 
@@ -78,6 +87,7 @@ async def revoke_key(conn: AsyncConnection, caller: Caller, key_id: str) -> None
     if key_id == caller.key_id:
         raise Conflict("A key cannot revoke itself; use another admin key.", code="own_key")
     await repo.revoke_key(conn, key_id, now_us())
+    await audit(conn, caller, "key.revoke", key_id)
 
 
 def render_key(row: RowMapping) -> dict[str, Any]:
@@ -94,15 +104,21 @@ def render_key(row: RowMapping) -> dict[str, Any]:
 # platforms and apps
 
 
-async def create_platform(conn: AsyncConnection, name: str) -> dict[str, Any]:
+async def create_platform(
+    conn: AsyncConnection, name: str, *, actor: Caller | None = None
+) -> dict[str, Any]:
     values = {"platform_id": ids.mint("PL"), "name": name, "created_at": now_us()}
     await repo.insert_platform(conn, values)
+    await audit(conn, actor, "platform.create", str(values["platform_id"]), {"name": name})
     return render_platform(values)
 
 
-async def create_app(conn: AsyncConnection, name: str) -> dict[str, Any]:
+async def create_app(
+    conn: AsyncConnection, name: str, *, actor: Caller | None = None
+) -> dict[str, Any]:
     values = {"app_id": ids.mint("AP"), "name": name, "created_at": now_us()}
     await repo.insert_app(conn, values)
+    await audit(conn, actor, "app.create", str(values["app_id"]), {"name": name})
     return render_app(values)
 
 
@@ -266,3 +282,37 @@ async def get_media(conn: AsyncConnection, app_id: str, file_name: str) -> RowMa
     if row is None:
         raise NotFound(f"App {app_id} has no {file_name}.", code="media_not_found")
     return row
+
+
+# audit log
+
+
+async def audit(
+    conn: AsyncConnection,
+    actor: Caller | None,
+    action: str,
+    target: str,
+    detail: dict[str, str | None] | None = None,
+) -> None:
+    """Record an admin action in the same transaction as the action itself."""
+    await repo.insert_audit(
+        conn,
+        {
+            "key_id": actor.key_id if actor else SYSTEM_ACTOR,
+            "action": action,
+            "target": target,
+            "detail": orjson.dumps(detail or {}).decode(),
+            "created_at": now_us(),
+        },
+    )
+
+
+def render_audit(row: RowMapping) -> dict[str, Any]:
+    return {
+        "entry_id": row["entry_id"],
+        "key_id": row["key_id"],
+        "action": row["action"],
+        "target": row["target"],
+        "detail": orjson.loads(row["detail"] or "{}"),
+        "created_at": iso(row["created_at"]),
+    }
