@@ -1,0 +1,85 @@
+"""Real ``upnext`` processes: nothing lost to SIGKILL, nothing sent twice by two servers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from tests import servers
+from tests.factories import ADMIN_KEY_ID, ADMIN_SECRET
+from tests.webhooks.receiver import receiving
+from tests.webhooks.scene import make_scene
+
+pytestmark = pytest.mark.slow
+
+
+def _env(database_url: str, schedule: str = "0.2,0.2,0.2") -> dict[str, str]:
+    return {
+        "UPNEXT_DATABASE_URL": database_url,
+        "UPNEXT_ADMIN_KEY": f"{ADMIN_KEY_ID}:{ADMIN_SECRET}",
+        "UPNEXT_WEBHOOK_ALLOW_PRIVATE": "1",
+        "UPNEXT_WEBHOOK_RETRY_SCHEDULE": schedule,
+        "UPNEXT_LOG_LEVEL": "warning",
+    }
+
+
+@pytest.mark.parametrize("restart", [("serve",), ("worker",)], ids=["serve", "worker"])
+async def test_event_of_an_acknowledged_hide_survives_sigkill(
+    database_url: str, restart: tuple[str, ...]
+) -> None:
+    # The receiver is down while the first process runs, so that process cannot have
+    # delivered the event before it was killed: only the stored row can carry it over.
+    env = _env(database_url, schedule=",".join(["1"] * 30))
+    port = servers.free_port()
+    server = servers.start(env)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            scene = await make_scene(client, f"http://127.0.0.1:{port}/hooks")
+            await scene.hide()  # 200: acknowledged
+        server.kill()
+        with receiving(port=port) as receiver, servers.running(env, command=restart):
+            (request,) = await receiver.wait_for(1, within=60)
+    finally:
+        server.kill()
+        server.log.unlink(missing_ok=True)
+    payload = Webhook(scene.secret).verify(request.body, request.headers)
+    assert payload["type"] == "item_hidden"
+    assert payload["data"]["content_id"] == scene.content_ids[0]
+
+
+async def test_two_servers_deliver_every_event_exactly_once(database_url: str) -> None:
+    events = 40
+    env = _env(database_url)
+    with (
+        receiving() as receiver,
+        servers.running(env) as first,
+        servers.running(env) as second,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=first.base_url) as one,
+            httpx.AsyncClient(base_url=second.base_url) as two,
+        ):
+            scene = await make_scene(one, receiver.url, items=events)
+            other = dataclasses.replace(scene, client=two)
+            await asyncio.gather(
+                *(
+                    (scene if n % 2 else other).hide(content_id)
+                    for n, content_id in enumerate(scene.content_ids)
+                )
+            )
+            await receiver.wait_for(events, within=60)
+            delivered = await scene.wait_until("delivered", count=events, within=30)
+            await asyncio.sleep(1)  # time for a duplicate to show up, if there were one
+        assert "Traceback" not in first.stdout() + second.stdout()
+
+    ids = [request.webhook_id for request in receiver.received]
+    assert len(ids) == events
+    assert len(set(ids)) == events
+    hidden = {json.loads(request.body)["data"]["content_id"] for request in receiver.received}
+    assert hidden == set(scene.content_ids)
+    assert all(len(delivery["attempts"]) == 1 for delivery in delivered)
