@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await background.stop(jobs)
             await db.dispose()
+            if limiter := getattr(app.state, "rate_limiter", None):
+                await limiter.close()
 
     app = FastAPI(
         title="UpNext",
@@ -92,6 +94,7 @@ def _protect(app: FastAPI, settings: Settings) -> None:
     """Rate limits, CORS (only when configured), security headers, request ids and logs."""
     if settings.rate_limit_per_minute:
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+        app.state.rate_limiter = counter
         app.add_middleware(
             RateLimit,
             counter=counter,

@@ -55,3 +55,10 @@ async def delete_item(
     """Remove an item from the context's list."""
     await service.delete_item(conn, caller, context_id, content_id)
     return no_content()
+
+
+@router.delete("/{context_id}", status_code=204, responses=errors(404))
+async def erase_context(context_id: ContextId, conn: Conn, caller: PublisherCaller) -> Response:
+    """Erase the context entirely: its items, its session attachments and pending events."""
+    await service.erase_context(conn, caller, context_id)
+    return no_content()
