@@ -43,9 +43,6 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty: no CORS headers."
     )
-    max_items_per_context: int = Field(
-        1000, ge=1, description="Cap on the items of one context; more is 422 context_full."
-    )
 
     @field_validator("webhook_retry_schedule")
     @classmethod
