@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from upnext.contexts import service
-from upnext.contexts.schemas import ContextOut, ItemIn, ItemOut
+from upnext.contexts.schemas import ContextOut, ItemIn, ItemOut, ProgressIn, ProgressOut
 from upnext.deps import Conn, PublisherCaller, PublisherReader
 from upnext.identifiers import ContentId, ContextId
 from upnext.kit.openapi import Message, errors
@@ -57,8 +57,9 @@ async def delete_item(
     return no_content()
 
 
-@router.delete("/{context_id}", status_code=204, responses=errors(404))
-async def erase_context(context_id: ContextId, conn: Conn, caller: PublisherCaller) -> Response:
-    """Erase the context entirely: its items, its session attachments and pending events."""
-    await service.erase_context(conn, caller, context_id)
-    return no_content()
+@router.post("/{context_id}/progress", response_model=ProgressOut, responses=errors(413, 422))
+async def report_progress(
+    context_id: ContextId, progress: ProgressIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Report playback progress; the server applies the Publisher Guidelines to the row."""
+    return json_response(await service.report_progress(conn, caller, context_id, progress))
