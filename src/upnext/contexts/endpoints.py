@@ -57,6 +57,13 @@ async def delete_item(
     return no_content()
 
 
+@router.delete("/{context_id}", status_code=204, responses=errors(404))
+async def erase_context(context_id: ContextId, conn: Conn, caller: PublisherCaller) -> Response:
+    """Erase the context entirely: its items, its session attachments and pending events."""
+    await service.erase_context(conn, caller, context_id)
+    return no_content()
+
+
 @router.post("/{context_id}/progress", response_model=ProgressOut, responses=errors(413, 422))
 async def report_progress(
     context_id: ContextId, progress: ProgressIn, conn: Conn, caller: PublisherCaller

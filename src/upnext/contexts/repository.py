@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, RowMapping, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import apps, contexts, items
+from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
 from upnext.kit.pagination import Page
 from upnext.kit.sql import insert_ignore, upsert
 
@@ -105,6 +105,23 @@ async def list_items(
         )
     rows = (await conn.execute(query)).all()
     return list(rows), int(total)
+
+
+async def count_items(conn: AsyncConnection, context_id: str) -> int:
+    count = await conn.scalar(
+        select(func.count()).select_from(items).where(items.c.context_id == context_id)
+    )
+    return int(count or 0)
+
+
+async def erase_context(conn: AsyncConnection, context_id: str) -> None:
+    """Delete the context, its items, its attachments to sessions and its webhook events."""
+    await conn.execute(
+        webhook_deliveries.delete().where(webhook_deliveries.c.context_id == context_id)
+    )
+    await conn.execute(session_contexts.delete().where(session_contexts.c.context_id == context_id))
+    await conn.execute(items.delete().where(items.c.context_id == context_id))
+    await conn.execute(contexts.delete().where(contexts.c.context_id == context_id))
 
 
 async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:

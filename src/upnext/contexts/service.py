@@ -14,9 +14,12 @@ from upnext.contexts import repository as repo
 from upnext.contexts.schemas import ItemIn, ProgressIn, render_item
 from upnext.guidelines import Thresholds
 from upnext.kit.pagination import Page
-from upnext.kit.problems import Forbidden, NotFound
+from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.sessions import repository as sessions_repo
+
+# Lists are a row on a TV screen, not an archive: the cap keeps every read bounded.
+MAX_ITEMS = 1000
 
 
 def new_context_id() -> str:
@@ -68,6 +71,7 @@ async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item:
         "hidden": item.hidden,
     }
     await repo.put_item(conn, values)
+    await check_room(conn, context_id)
     await repo.bump_version(conn, context_id)
 
 
@@ -91,6 +95,24 @@ async def context_list(
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
     await sessions_repo.detach_everywhere(conn, context_id)
+
+
+async def check_room(conn: AsyncConnection, context_id: str) -> None:
+    """After a write: refuse (and so roll back) a context grown past ``MAX_ITEMS``."""
+    count = await repo.count_items(conn, context_id)
+    if count > MAX_ITEMS:
+        raise Invalid(
+            f"Context {context_id} would hold {count} items; at most {MAX_ITEMS} are allowed. "
+            "Delete items (the oldest are the least useful) before adding new ones.",
+            code="context_full",
+            errors=[FieldError("content_id", f"the context already holds {MAX_ITEMS} items")],
+        )
+
+
+async def erase_context(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
+    """Erase everything stored about a context (a user left the app): nothing remains."""
+    await owned_context(conn, caller, context_id)
+    await repo.erase_context(conn, context_id)
 
 
 async def report_progress(
