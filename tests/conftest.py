@@ -41,6 +41,8 @@ def settings(database_url: str) -> Settings:
         public_url="http://testserver",
         webhook_allow_private=True,
         webhook_retry_schedule="0.2,0.2,0.2",
+        # Tests may store fixed past timestamps; retention has its own tests (tests/extensions).
+        item_ttl_days=0,
     )
 
 

@@ -16,6 +16,7 @@ from upnext.contexts.endpoints import router as contexts_router
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
+from upnext.idempotency import service as idempotency
 from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS, SecurityHeaders
 from upnext.kit.limits import BodyLimit
 from upnext.kit.ratelimit import MemoryCounter, Quota, RateLimit, RedisCounter
@@ -83,8 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def body_limit(path: str) -> int:
         if path.startswith("/v1/apps/") and "/media/" in path:
             return settings.max_media_bytes
+        if path.startswith("/v1/contexts/") and path.endswith(("/items", "/items:batch")):
+            return settings.max_batch_bytes
         return settings.max_body_bytes
 
+    idempotency.install(app)  # inside BodyLimit, so it buffers only capped bodies
     app.add_middleware(BodyLimit, limit_for=body_limit)
     _protect(app, settings)
     return app
@@ -108,8 +112,21 @@ def _protect(app: FastAPI, settings: Settings) -> None:
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "PUT", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "Idempotency-Key",
+                "If-None-Match",
+            ],
+            expose_headers=[
+                "X-Request-ID",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Retry-After",
+                "ETag",
+                "Idempotent-Replayed",
+            ],
         )
     app.add_middleware(
         SecurityHeaders,

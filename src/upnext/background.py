@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from upnext.db.engine import Database
+from upnext.retention import purge_job
 from upnext.settings import Settings
 from upnext.webhooks.worker import deliver_webhooks
 
@@ -19,7 +20,7 @@ log = logging.getLogger("upnext.background")
 
 Job = Callable[[Database, Settings], Awaitable[None]]
 
-JOBS: list[Job] = [deliver_webhooks]
+JOBS: list[Job] = [deliver_webhooks, purge_job]
 
 
 def start(db: Database, settings: Settings) -> list[asyncio.Task[None]]:

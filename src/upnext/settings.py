@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(65_536, description="Cap on JSON request bodies.")
     max_media_bytes: int = Field(8 * 1024 * 1024, description="Cap on media uploads.")
+    max_batch_bytes: int = Field(
+        8 * 1024 * 1024, description="Cap on replace-all and batch bodies (500 items)."
+    )
+    item_ttl_days: int = Field(
+        60, ge=0, description="Items untouched this many days disappear and are purged; 0: never."
+    )
     db_pool_size: int = Field(10, description="PostgreSQL connections per process.")
     log_level: str = Field("info", description="Log level of the server.")
     rate_limit_per_minute: int = Field(

@@ -5,10 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from upnext.contexts import service
-from upnext.contexts.schemas import ContextOut, ItemIn, ItemOut, ProgressIn, ProgressOut
-from upnext.deps import Conn, PublisherCaller, PublisherReader
+from upnext.contexts.schemas import (
+    STALE,
+    BatchIn,
+    ContextOut,
+    ItemIn,
+    ItemOut,
+    ReplaceIn,
+    WriteResult,
+    bulk_result,
+)
+from upnext.deps import AppSettings, Conn, PublisherCaller, PublisherReader
 from upnext.identifiers import ContentId, ContextId
-from upnext.kit.openapi import Message, errors
+from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_json
+from upnext.kit.openapi import errors
 from upnext.kit.pagination import ItemPage, ListObject, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 
@@ -21,22 +31,53 @@ async def create_context(conn: Conn, caller: PublisherCaller) -> JSON:
     return json_response(await service.mint_context(conn, caller), 201)
 
 
-@router.put("/{context_id}", response_model=Message, responses=errors(413, 422))
+@router.put("/{context_id}", response_model=WriteResult, responses=errors(413, 422))
 async def put_item(
     context_id: ContextId, item: ItemIn, conn: Conn, caller: PublisherCaller
 ) -> JSON:
-    """Add an item to the context's list, or replace the item with the same content_id."""
-    await service.put_item(conn, caller, context_id, item)
-    return json_response(SUCCESS)
+    """Add an item to the context's list, or replace the item with the same content_id.
+
+    With `event_time`, a write older than the stored item's is ignored and answered
+    `{"message": "Success", "ignored": "stale"}`.
+    """
+    if await service.put_item(conn, caller, context_id, item):
+        return json_response(SUCCESS)
+    return json_response(STALE)
 
 
-@router.get("/{context_id}", response_model=ListObject[ItemOut], responses=errors(404))
+@router.get(
+    "/{context_id}",
+    response_model=ListObject[ItemOut],
+    responses={**errors(404), **NOT_MODIFIED},
+)
 async def get_context_list(
-    context_id: ContextId, conn: Conn, caller: PublisherReader, page: ItemPage
-) -> JSON:
+    context_id: ContextId,
+    conn: Conn,
+    caller: PublisherReader,
+    page: ItemPage,
+    settings: AppSettings,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The context's items, newest first (without platform_data and app_media)."""
-    items, total = await service.context_list(conn, caller, context_id, page)
-    return json_response(list_object(items, total, page))
+    view = service.list_view(settings.item_ttl_days)
+    items, total = await service.context_list(conn, caller, context_id, page, view)
+    return cached_json(list_object(items, total, page), if_none_match)
+
+
+@router.put("/{context_id}/items", response_model=WriteResult, responses=errors(413, 422))
+async def replace_items(
+    context_id: ContextId, body: ReplaceIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Replace the whole list in one transaction; one invalid item rejects the request."""
+    return json_response(bulk_result(await service.replace_items(conn, caller, context_id, body)))
+
+
+@router.post("/{context_id}/items:batch", response_model=WriteResult, responses=errors(413, 422))
+async def batch_items(
+    context_id: ContextId, body: BatchIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Upsert and delete up to 500 items in one transaction; deleting an absent item is a no-op."""
+    return json_response(bulk_result(await service.apply_batch(conn, caller, context_id, body)))
 
 
 @router.delete("/{context_id}/sessions", status_code=204, responses=errors(404))
@@ -55,18 +96,3 @@ async def delete_item(
     """Remove an item from the context's list."""
     await service.delete_item(conn, caller, context_id, content_id)
     return no_content()
-
-
-@router.delete("/{context_id}", status_code=204, responses=errors(404))
-async def erase_context(context_id: ContextId, conn: Conn, caller: PublisherCaller) -> Response:
-    """Erase the context entirely: its items, its session attachments and pending events."""
-    await service.erase_context(conn, caller, context_id)
-    return no_content()
-
-
-@router.post("/{context_id}/progress", response_model=ProgressOut, responses=errors(413, 422))
-async def report_progress(
-    context_id: ContextId, progress: ProgressIn, conn: Conn, caller: PublisherCaller
-) -> JSON:
-    """Report playback progress; the server applies the Publisher Guidelines to the row."""
-    return json_response(await service.report_progress(conn, caller, context_id, progress))

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, func, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    RowMapping,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
+from upnext.db.tables import contexts, items
 from upnext.kit.pagination import Page
-from upnext.kit.sql import insert_ignore, upsert
+from upnext.kit.sql import insert_ignore, insert_of
+
+
+@dataclass(frozen=True)
+class ListView:
+    """Which stored items a list shows at ``now`` (docs/extensions.md).
+
+    ``max_age_us``: items untouched for longer are hidden (None keeps them forever).
+    ``per_series``: only the newest item of each series of each app.
+    ``per_app_limit``: at most this many items of each app.
+    """
+
+    now: int
+    max_age_us: int | None = None
+    per_series: bool = False
+    per_app_limit: int | None = None
+
+    @property
+    def shaped(self) -> bool:
+        return self.per_series or self.per_app_limit is not None
 
 
 async def get_context(conn: AsyncConnection, context_id: str) -> RowMapping | None:
@@ -32,14 +63,33 @@ async def bump_version(conn: AsyncConnection, context_id: str) -> None:
     )
 
 
-async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    """Insert or replace an item; ``hidden`` of None keeps a stored item's flag."""
+async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Insert or replace an item; False when the stored item has a newer ``event_time``.
+
+    ``hidden`` of None keeps a stored item's flag; an ``event_time`` of None keeps the
+    stored one. The comparison happens inside the upsert, under the row lock, so of
+    concurrent writers the newest always wins on SQLite and PostgreSQL alike.
+    """
     keep_hidden = values.get("hidden") is None
     row = {**values, "hidden": bool(values.get("hidden"))}
-    changed = [c for c in row if c not in ("context_id", "content_id")]
-    if keep_hidden:
-        changed.remove("hidden")
-    await upsert(conn, items, row, keys=["context_id", "content_id"], update=changed)
+    statement = insert_of(conn, items).values(row)
+    new = statement.excluded
+    changed = {
+        name: new[name]
+        for name in row
+        if name not in ("context_id", "content_id") and not (keep_hidden and name == "hidden")
+    }
+    changed["event_time"] = func.coalesce(new.event_time, items.c.event_time)
+    not_older = or_(
+        items.c.event_time.is_(None),
+        new.event_time.is_(None),
+        new.event_time >= items.c.event_time,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["context_id", "content_id"], set_=changed, where=not_older
+    ).returning(items.c.content_id)  # rowcount is -1 for upserts on psycopg
+    result = await conn.execute(statement)
+    return result.first() is not None
 
 
 async def get_item(conn: AsyncConnection, context_id: str, content_id: str) -> RowMapping | None:
@@ -64,37 +114,156 @@ async def delete_item(conn: AsyncConnection, context_id: str, content_id: str) -
     return bool(result.rowcount)
 
 
-def _newest(context_id: str, count: int) -> Any:
+async def delete_items(conn: AsyncConnection, context_id: str, content_ids: Sequence[str]) -> None:
+    if content_ids:
+        await conn.execute(
+            items.delete().where(
+                items.c.context_id == context_id, items.c.content_id.in_(content_ids)
+            )
+        )
+
+
+async def delete_items_except(
+    conn: AsyncConnection, context_id: str, keep: Collection[str]
+) -> None:
+    """Remove every item of the context whose content id is not in ``keep``."""
+    where = items.c.context_id == context_id
+    if keep:
+        where = and_(where, items.c.content_id.not_in(list(keep)))
+    await conn.execute(items.delete().where(where))
+
+
+def _visible(view: ListView) -> ColumnElement[bool]:
+    """Not past its ``expires_at`` and, with a retention, touched recently enough."""
+    alive = or_(items.c.expires_at.is_(None), items.c.expires_at > view.now)
+    if view.max_age_us is None:
+        return alive
+    return and_(alive, items.c.updated_at > view.now - view.max_age_us)
+
+
+def _expired(now: int, max_age_us: int | None) -> ColumnElement[bool]:
+    gone = and_(items.c.expires_at.is_not(None), items.c.expires_at <= now)
+    if max_age_us is None:
+        return gone
+    return or_(gone, items.c.updated_at <= now - max_age_us)
+
+
+async def expired_items(
+    conn: AsyncConnection, now: int, max_age_us: int | None, limit: int
+) -> list[tuple[str, str]]:
+    """Up to ``limit`` (context_id, content_id) of items no list shows any more."""
+    query = (
+        select(items.c.context_id, items.c.content_id).where(_expired(now, max_age_us)).limit(limit)
+    )
+    return [(row.context_id, row.content_id) for row in await conn.execute(query)]
+
+
+async def purge_items(
+    conn: AsyncConnection, keys: Sequence[tuple[str, str]], now: int, max_age_us: int | None
+) -> int:
+    """Delete the given items if they are still expired (a write may have revived one)."""
+    removed = 0
+    for context_id, content_id in keys:
+        result = await conn.execute(
+            items.delete().where(
+                items.c.context_id == context_id,
+                items.c.content_id == content_id,
+                _expired(now, max_age_us),
+            )
+        )
+        removed += result.rowcount or 0
+    return removed
+
+
+def _newest(context_id: str, count: int, view: ListView) -> Any:
     # Matches ix_items_context_recent read backwards: a range scan that stops after count.
     return (
         select(items)
-        .where(items.c.context_id == context_id)
+        .where(items.c.context_id == context_id, _visible(view))
         .order_by(items.c.updated_at.desc(), items.c.content_id.desc())
         .limit(count)
     )
 
 
-async def list_items(
-    conn: AsyncConnection, context_ids: Sequence[str], page: Page
+def _shaped(context_ids: Sequence[str], view: ListView) -> Any:
+    """The visible items with per_series / per_app_limit applied, as a subquery."""
+    newest_first = (items.c.updated_at.desc(), items.c.context_id.desc(), items.c.content_id.desc())
+    # An item without series_id is a series of its own: NULLs partition together, so the
+    # content id joins the partition only for those.
+    own_series = case((items.c.series_id.is_(None), items.c.content_id))
+    series_rank = func.row_number().over(
+        partition_by=(items.c.app_id, items.c.series_id, own_series), order_by=newest_first
+    )
+    ranked = (
+        select(items, series_rank.label("series_rank"))
+        .where(items.c.context_id.in_(context_ids), _visible(view))
+        .subquery()
+    )
+    kept = select(*(ranked.c[c.name] for c in items.c))
+    if view.per_series:
+        kept = kept.where(ranked.c.series_rank == 1)
+    if view.per_app_limit is None:
+        return kept.subquery()
+    inner = kept.subquery()
+    app_rank = func.row_number().over(
+        partition_by=inner.c.app_id,
+        order_by=(inner.c.updated_at.desc(), inner.c.context_id.desc(), inner.c.content_id.desc()),
+    )
+    ranked_apps = select(inner, app_rank.label("app_rank")).subquery()
+    return (
+        select(*(ranked_apps.c[c.name] for c in items.c))
+        .where(ranked_apps.c.app_rank <= view.per_app_limit)
+        .subquery()
+    )
+
+
+async def _shaped_page(
+    conn: AsyncConnection, context_ids: Sequence[str], page: Page, view: ListView
 ) -> tuple[list[Row[Any]], int]:
-    """A page of the items of ``context_ids`` merged newest first, and their total.
+    shaped = _shaped(context_ids, view)
+    total = int(await conn.scalar(select(func.count()).select_from(shaped)) or 0)
+    if page.offset >= total:
+        return [], total
+    query = (
+        select(shaped)
+        .order_by(
+            shaped.c.updated_at.desc(), shaped.c.context_id.desc(), shaped.c.content_id.desc()
+        )
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return list((await conn.execute(query)).all()), total
+
+
+async def list_items(
+    conn: AsyncConnection, context_ids: Sequence[str], page: Page, view: ListView
+) -> tuple[list[Row[Any]], int]:
+    """A page of the visible items of ``context_ids`` merged newest first, and their total.
 
     Each context contributes at most ``offset + limit`` rows from its own index range, so
     the cost follows the page asked for and the number of contexts, not the items stored.
     Ties on ``updated_at`` are broken by context and content id, the same on every page.
+    Every rule of what a list shows (expiry, retention, per_series, per_app_limit) is
+    here, so that there is one query to optimise.
     """
     if not context_ids:
         return [], 0
+    if view.shaped:
+        return await _shaped_page(conn, context_ids, page, view)
     total = await conn.scalar(
-        select(func.count()).select_from(items).where(items.c.context_id.in_(context_ids))
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(context_ids), _visible(view))
     )
     if not total or page.offset >= total:
         return [], int(total or 0)
     if len(context_ids) == 1:
-        query = _newest(context_ids[0], page.limit).offset(page.offset)
+        query = _newest(context_ids[0], page.limit, view).offset(page.offset)
     else:
         depth = page.offset + page.limit
-        merged = union_all(*(select(_newest(c, depth).subquery()) for c in context_ids)).subquery()
+        merged = union_all(
+            *(select(_newest(c, depth, view).subquery()) for c in context_ids)
+        ).subquery()
         query = (
             select(merged)
             .order_by(
@@ -105,26 +274,3 @@ async def list_items(
         )
     rows = (await conn.execute(query)).all()
     return list(rows), int(total)
-
-
-async def count_items(conn: AsyncConnection, context_id: str) -> int:
-    count = await conn.scalar(
-        select(func.count()).select_from(items).where(items.c.context_id == context_id)
-    )
-    return int(count or 0)
-
-
-async def erase_context(conn: AsyncConnection, context_id: str) -> None:
-    """Delete the context, its items, its attachments to sessions and its webhook events."""
-    await conn.execute(
-        webhook_deliveries.delete().where(webhook_deliveries.c.context_id == context_id)
-    )
-    await conn.execute(session_contexts.delete().where(session_contexts.c.context_id == context_id))
-    await conn.execute(items.delete().where(items.c.context_id == context_id))
-    await conn.execute(contexts.delete().where(contexts.c.context_id == context_id))
-
-
-async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:
-    """The app's Publisher Guidelines thresholds as stored JSON (None: the defaults)."""
-    result = await conn.scalar(select(apps.c.guidelines).where(apps.c.app_id == app_id))
-    return None if result is None else str(result)

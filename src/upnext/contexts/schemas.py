@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from upnext.identifiers import ContentIdField
+from upnext.identifiers import ClientIdField, ContentIdField
 from upnext.kit.models import RequestModel
 from upnext.kit.text import HttpUri, Storable
-from upnext.kit.timestamps import iso
+from upnext.kit.timestamps import check_iso, iso, now_us, parse_iso
 
 MAX_INT = 2**31 - 1
 
@@ -22,6 +29,20 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=512), Storable
 Description = Annotated[str, StringConstraints(max_length=4096), Storable]
 Seconds = Annotated[int, Field(ge=0, le=MAX_INT)]
 Number = Annotated[int, Field(ge=0, le=MAX_INT)]
+Instant = Annotated[str, StringConstraints(max_length=64), AfterValidator(check_iso)]
+"""An ISO 8601 moment as sent; ``ItemIn.columns`` converts it to microseconds."""
+CLOCK_SKEW_US = 86_400_000_000
+
+
+def _not_far_ahead(value: str) -> str:
+    # A device with a clock years ahead would otherwise freeze the item forever.
+    if parse_iso(value) > now_us() + CLOCK_SKEW_US:
+        raise ValueError("must not be more than 24 hours in the future")
+    return value
+
+
+EventTime = Annotated[Instant, AfterValidator(_not_far_ahead)]
+MAX_BATCH = 500
 
 
 class ItemIn(RequestModel):
@@ -49,6 +70,23 @@ class ItemIn(RequestModel):
         description="Seconds watched; required for up_next_continue, at most duration.",
     )
     hidden: bool | None = Field(None, description="Omitted keeps the stored value.")
+    # Extensions beyond the reference (docs/extensions.md); omitted, nothing changes.
+    event_time: EventTime | None = Field(
+        None,
+        examples=["2024-05-01T20:15:03.120Z"],
+        description="When the device observed this state. A write older than the stored "
+        "item's event_time is ignored (200 with ignored: stale).",
+    )
+    expires_at: Instant | None = Field(
+        None,
+        examples=["2024-06-30T00:00:00Z"],
+        description="After this moment the item no longer appears in any list.",
+    )
+    series_id: ClientIdField | None = Field(
+        None,
+        examples=["show-colt"],
+        description="tv_episode only: groups episodes of one show for per_series=1.",
+    )
 
     @field_validator("season", "episode")
     @classmethod
@@ -83,7 +121,14 @@ class ItemIn(RequestModel):
             "preview_video_uri": self.preview_video_uri,
             "position": self.position if self.action == "up_next_continue" else None,
             "duration": self.duration,
+            "event_time": _us(self.event_time),
+            "expires_at": _us(self.expires_at),
+            "series_id": self.series_id if episode else None,
         }
+
+
+def _us(moment: str | None) -> int | None:
+    return None if moment is None else parse_iso(moment)
 
 
 class ItemOut(BaseModel):
@@ -105,6 +150,9 @@ class ItemOut(BaseModel):
     position: int | None = None
     duration: int
     hidden: bool
+    event_time: str | None = Field(None, description="Extension: only when written.")
+    expires_at: str | None = Field(None, description="Extension: only when written.")
+    series_id: str | None = Field(None, description="Extension: only when written.")
 
 
 class SessionItemOut(ItemOut):
@@ -143,50 +191,56 @@ def render_item(row: Any) -> dict[str, Any]:
         body["position"] = row.position
     body["duration"] = row.duration
     body["hidden"] = bool(row.hidden)
+    # Extensions appear only on items written with them, so reference clients see no change.
+    if row.event_time is not None:
+        body["event_time"] = iso(row.event_time)
+    if row.expires_at is not None:
+        body["expires_at"] = iso(row.expires_at)
+    if row.series_id is not None:
+        body["series_id"] = row.series_id
     return body
 
 
-# Progress reports (POST /v1/contexts/upnext/{context_id}/progress): the server applies
-# the Publisher Guidelines (upnext.guidelines) instead of the publisher.
+_ITEMS_EXAMPLE = [
+    {
+        "content_id": "1iwousk12i008d9",
+        "media_type": "movie",
+        "action": "up_next_next",
+        "title": "The Colt",
+        "description": "Jeff ignores Lassie when Gramps brings home a new colt.",
+        "poster_art_uri": "https://media.example.com/thumb.png",
+        "poster_art_aspect_ratio": "aspect_ratio_16_9",
+        "duration": 1308,
+    }
+]
 
 
-class NextItemIn(ItemIn):
-    """The next episode, written when the reported one is finished."""
+class ReplaceIn(RequestModel):
+    """The whole list of a context: stored items absent from it are removed."""
 
-    action: Literal["up_next_next", "up_next_new"] = "up_next_next"
-
-
-class ProgressIn(ItemIn):
-    """An item as for PUT, with the viewer's position; the guidelines choose the action."""
-
-    action: Action | None = Field(  # type: ignore[assignment]
-        None, description="Accepted for symmetry with PUT; the guidelines choose the action."
+    items: list[ItemIn] = Field(
+        max_length=MAX_BATCH, examples=[_ITEMS_EXAMPLE], description="At most 500 items."
     )
-    position: Seconds = Field(description="Seconds watched, at most duration.")
-    credits_position: Seconds | None = Field(
-        None, description="Where the credits begin, if known: reaching it finishes the item."
-    )
-    next: NextItemIn | None = Field(None, description="The next episode, if there is one.")
-
-    @field_validator("credits_position")
-    @classmethod
-    def _credits_within_duration(cls, value: int | None, info: ValidationInfo) -> int | None:
-        duration = info.data.get("duration")
-        if value is not None and duration is not None and value > duration:
-            raise ValueError("must not exceed duration")
-        return value
-
-    def as_continue(self, position: int) -> ItemIn:
-        """The item to store while the viewer is part-way through."""
-        fields = self.model_dump(exclude={"credits_position", "next"}, exclude_none=True)
-        return ItemIn.model_validate({**fields, "action": "up_next_continue", "position": position})
 
 
-ProgressResult = Literal["added", "updated", "removed", "next_added", "ignored"]
+class BatchIn(RequestModel):
+    """Up to 500 changes applied in one transaction."""
+
+    upsert: list[ItemIn] = Field(default_factory=list, examples=[_ITEMS_EXAMPLE])
+    delete: list[ContentIdField] = Field(default_factory=list, examples=[["old-episode-3"]])
 
 
-class ProgressOut(BaseModel):
-    """What the server did: ``ignored`` alone when the guidelines asked for nothing."""
+STALE = {"message": "Success", "ignored": "stale"}
 
-    phase: Literal["not_started", "watching", "finished", "unknown"]
-    result: list[ProgressResult] = Field(examples=[["removed", "next_added"]])
+
+def bulk_result(stale: list[str]) -> dict[str, Any]:
+    """``Success``, naming the items ignored as stale when there are any."""
+    return {"message": "Success", "stale": stale} if stale else {"message": "Success"}
+
+
+class WriteResult(BaseModel):
+    """``Success``; ``ignored``/``stale`` name writes older than the stored event_time."""
+
+    message: str = "Success"
+    ignored: Literal["stale"] | None = Field(None, examples=["stale"])
+    stale: list[str] | None = Field(None, examples=[["1iwousk12i008d9"]])

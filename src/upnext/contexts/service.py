@@ -8,18 +8,21 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext import guidelines
 from upnext.callers import Caller
 from upnext.contexts import repository as repo
-from upnext.contexts.schemas import ItemIn, ProgressIn, render_item
-from upnext.guidelines import Thresholds
+from upnext.contexts.schemas import (
+    MAX_BATCH,
+    BatchIn,
+    ItemIn,
+    ReplaceIn,
+    render_item,
+)
 from upnext.kit.pagination import Page
 from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.sessions import repository as sessions_repo
 
-# Lists are a row on a TV screen, not an archive: the cap keeps every read bounded.
-MAX_ITEMS = 1000
+DAY_US = 86_400_000_000
 
 
 def new_context_id() -> str:
@@ -58,21 +61,99 @@ async def mint_context(conn: AsyncConnection, caller: Caller) -> dict[str, Any]:
     return {"context_id": context_id, "app_id": caller.app_id, "created_at": iso(now)}
 
 
-async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item: ItemIn) -> None:
+async def _writable(conn: AsyncConnection, caller: Caller, context_id: str) -> str:
+    """The caller's app id, once the context is known to be (or now made) the app's."""
     assert caller.app_id is not None
     context = await claim_context(conn, context_id, caller.app_id)
     if context["app_id"] != caller.app_id:
         raise Forbidden(f"Context {context_id} belongs to another app.", code="wrong_app")
-    values = {
+    return caller.app_id
+
+
+def _row(app_id: str, context_id: str, item: ItemIn, now: int) -> dict[str, Any]:
+    return {
         **item.columns(),
         "context_id": context_id,
-        "app_id": caller.app_id,
-        "updated_at": now_us(),
+        "app_id": app_id,
+        "updated_at": now,
         "hidden": item.hidden,
     }
-    await repo.put_item(conn, values)
-    await check_room(conn, context_id)
+
+
+async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item: ItemIn) -> bool:
+    """Write the item; False when it was ignored as older than the stored event_time."""
+    app_id = await _writable(conn, caller, context_id)
+    if not await repo.put_item(conn, _row(app_id, context_id, item, now_us())):
+        return False
     await repo.bump_version(conn, context_id)
+    return True
+
+
+def _duplicates(field: str, content_ids: list[str]) -> list[FieldError]:
+    seen: set[str] = set()
+    errors = []
+    for index, content_id in enumerate(content_ids):
+        if content_id in seen:
+            errors.append(FieldError(f"{field}.{index}", f"duplicate content_id {content_id}"))
+        seen.add(content_id)
+    return errors
+
+
+async def _write_all(
+    conn: AsyncConnection, app_id: str, context_id: str, new: list[ItemIn]
+) -> list[str]:
+    """Upsert ``new`` in content id order (so concurrent batches lock rows in one order);
+    the content ids ignored as stale."""
+    now = now_us()
+    stale = []
+    for item in sorted(new, key=lambda i: i.content_id):
+        if not await repo.put_item(conn, _row(app_id, context_id, item, now)):
+            stale.append(item.content_id)
+    return stale
+
+
+async def replace_items(
+    conn: AsyncConnection, caller: Caller, context_id: str, body: ReplaceIn
+) -> list[str]:
+    """Make the context hold exactly ``body.items``; the content ids ignored as stale."""
+    ids = [item.content_id for item in body.items]
+    if errors := _duplicates("items", ids):
+        raise Invalid("Each content_id may appear once.", errors=_at(errors, "content_id"))
+    app_id = await _writable(conn, caller, context_id)
+    await repo.delete_items_except(conn, context_id, set(ids))
+    stale = await _write_all(conn, app_id, context_id, body.items)
+    await repo.bump_version(conn, context_id)
+    return stale
+
+
+async def apply_batch(
+    conn: AsyncConnection, caller: Caller, context_id: str, body: BatchIn
+) -> list[str]:
+    """Apply the upserts and deletes in one transaction; the content ids ignored as stale."""
+    if len(body.upsert) + len(body.delete) > MAX_BATCH:
+        raise Invalid(
+            f"A batch holds at most {MAX_BATCH} changes.",
+            errors=[FieldError("upsert", f"upsert and delete together exceed {MAX_BATCH}")],
+        )
+    ids = [item.content_id for item in body.upsert]
+    errors = _at(_duplicates("upsert", ids), "content_id") + _duplicates("delete", body.delete)
+    errors += [
+        FieldError(f"delete.{i}", f"content_id {c} is also in upsert")
+        for i, c in enumerate(body.delete)
+        if c in set(ids)
+    ]
+    if errors:
+        raise Invalid("Each content_id may appear once in a batch.", errors=errors)
+    app_id = await _writable(conn, caller, context_id)
+    await repo.delete_items(conn, context_id, sorted(set(body.delete)))
+    stale = await _write_all(conn, app_id, context_id, body.upsert)
+    await repo.bump_version(conn, context_id)
+    return stale
+
+
+def _at(errors: list[FieldError], name: str) -> list[FieldError]:
+    """Point each error at the ``name`` field of the offending list entry."""
+    return [FieldError(f"{e.field}.{name}", e.message) for e in errors]
 
 
 async def delete_item(
@@ -84,62 +165,28 @@ async def delete_item(
     await repo.bump_version(conn, context_id)
 
 
+def list_view(
+    ttl_days: int, *, per_series: bool = False, per_app_limit: int | None = None
+) -> repo.ListView:
+    """What lists show now: unexpired items touched within ``ttl_days`` (0: forever)."""
+    max_age = ttl_days * DAY_US if ttl_days > 0 else None
+    return repo.ListView(now_us(), max_age, per_series, per_app_limit)
+
+
 async def context_list(
-    conn: AsyncConnection, caller: Caller, context_id: str, page: Page
+    conn: AsyncConnection,
+    caller: Caller,
+    context_id: str,
+    page: Page,
+    view: repo.ListView | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of the context's list; without a ``view``, expiry applies but no retention."""
+    view = view or repo.ListView(now_us())
     await owned_context(conn, caller, context_id)
-    rows, total = await repo.list_items(conn, [context_id], page)
+    rows, total = await repo.list_items(conn, [context_id], page, view)
     return [render_item(row) for row in rows], total
 
 
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
     await sessions_repo.detach_everywhere(conn, context_id)
-
-
-async def check_room(conn: AsyncConnection, context_id: str) -> None:
-    """After a write: refuse (and so roll back) a context grown past ``MAX_ITEMS``."""
-    count = await repo.count_items(conn, context_id)
-    if count > MAX_ITEMS:
-        raise Invalid(
-            f"Context {context_id} would hold {count} items; at most {MAX_ITEMS} are allowed. "
-            "Delete items (the oldest are the least useful) before adding new ones.",
-            code="context_full",
-            errors=[FieldError("content_id", f"the context already holds {MAX_ITEMS} items")],
-        )
-
-
-async def erase_context(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
-    """Erase everything stored about a context (a user left the app): nothing remains."""
-    await owned_context(conn, caller, context_id)
-    await repo.erase_context(conn, context_id)
-
-
-async def report_progress(
-    conn: AsyncConnection, caller: Caller, context_id: str, progress: ProgressIn
-) -> dict[str, Any]:
-    """Apply the Publisher Guidelines to one progress report and say what changed."""
-    assert caller.app_id is not None
-    context = await repo.get_context(conn, context_id)
-    if context is not None and context["app_id"] != caller.app_id:
-        raise Forbidden(f"Context {context_id} belongs to another app.", code="wrong_app")
-    stored = await repo.get_item(conn, context_id, progress.content_id)
-    decision = guidelines.decide(
-        progress.duration,
-        progress.position,
-        credits_position=progress.credits_position,
-        previous=stored["action"] if stored else None,
-        next_available=progress.next is not None,
-        thresholds=Thresholds.from_json(await repo.app_guidelines(conn, caller.app_id)),
-    )
-    result: list[str] = []
-    if decision.keep:
-        await put_item(conn, caller, context_id, progress.as_continue(decision.position))
-        result.append("updated" if stored else "added")
-    if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
-        await repo.bump_version(conn, context_id)
-        result.append("removed")
-    if decision.add_next and progress.next is not None:
-        await put_item(conn, caller, context_id, progress.next)
-        result.append("next_added")
-    return {"phase": decision.phase.value, "result": result or ["ignored"]}

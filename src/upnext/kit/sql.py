@@ -36,13 +36,23 @@ async def upsert(
     await conn.execute(statement)
 
 
+def insert_of(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT for ``table``, which can take ``on_conflict_do_update``."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
 async def insert_ignore(
     conn: AsyncConnection, table: Table, values: Mapping[str, Any], keys: Iterable[str]
 ) -> bool:
     """Insert ``values`` unless a row with the same ``keys`` exists; whether it inserted."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    key_columns = list(keys)
     statement = (
-        dialect.insert(table).values(dict(values)).on_conflict_do_nothing(index_elements=list(keys))
+        insert_of(conn, table)
+        .values(dict(values))
+        .on_conflict_do_nothing(index_elements=key_columns)
+        # RETURNING, not rowcount: psycopg reports -1 rows for INSERT ... ON CONFLICT.
+        .returning(table.c[key_columns[0]])
     )
     result = await conn.execute(statement)
-    return bool(result.rowcount)
+    return result.first() is not None

@@ -16,6 +16,23 @@ def iso(us: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(us // 1000) % 1000:03d}Z"
 
 
+def parse_iso(value: str) -> int:
+    """Microseconds of an ISO 8601 moment; one without a zone is taken as UTC."""
+    moment = datetime.fromisoformat(value)
+    return from_datetime(moment)
+
+
+def check_iso(value: str) -> str:
+    """``value`` unchanged if it is an ISO 8601 moment that microseconds can hold."""
+    try:
+        micros = parse_iso(value)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2024-05-01T20:15:03Z") from None
+    if micros < 0:
+        raise ValueError("must not be before 1970")
+    return value
+
+
 def from_datetime(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypedDict
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from upnext.contexts import service as contexts
 from upnext.contexts.schemas import SessionItemOut
 from upnext.deps import AppSettings, Conn, PlatformCaller, PlatformReader
 from upnext.identifiers import ContextId, SessionId
+from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_json
 from upnext.kit.openapi import Message, errors
 from upnext.kit.pagination import ItemPage, ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
@@ -21,6 +23,33 @@ AdminPlatform = Annotated[
     str | None,
     Query(max_length=64, description="Operator keys only: whose session to read."),
 ]
+
+
+class ListShape(TypedDict):
+    per_series: bool
+    per_app_limit: int | None
+
+
+def _shape(
+    per_series: Annotated[
+        bool,
+        Query(
+            description="Extension: 1 keeps only the newest item of each series_id per app.",
+            examples=[1],
+        ),
+    ] = False,
+    per_app_limit: Annotated[
+        int | None,
+        Query(
+            ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
+        ),
+    ] = None,
+) -> ListShape:
+    return {"per_series": per_series, "per_app_limit": per_app_limit}
+
+
+Shape = Annotated[ListShape, Depends(_shape)]
+"""per_series / per_app_limit (docs/extensions.md); omitted, the reference behaviour."""
 
 
 @router.put("/{session_id}", response_model=SessionContextOut, responses=errors(404, 409, 422))
@@ -39,19 +68,28 @@ async def attach_context(
     return json_response(attached)
 
 
-@router.get("/{session_id}", response_model=ListObject[SessionItemOut], responses=errors(404))
+@router.get(
+    "/{session_id}",
+    response_model=ListObject[SessionItemOut],
+    responses={**errors(404), **NOT_MODIFIED},
+)
 async def aggregated_list(
     session_id: SessionId,
     conn: Conn,
     caller: PlatformReader,
     page: ItemPage,
+    shape: Shape,
     settings: AppSettings,
     platform_id: AdminPlatform = None,
-) -> JSON:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The aggregated list of all attached contexts, newest first."""
     owner = await service.session_platform(conn, caller, session_id, platform_id)
-    items, total = await service.aggregated_list(conn, owner, session_id, page, settings.media_base)
-    return json_response(list_object(items, total, page))
+    view = contexts.list_view(settings.item_ttl_days, **shape)
+    items, total = await service.aggregated_list(
+        conn, owner, session_id, page, settings.media_base, view
+    )
+    return cached_json(list_object(items, total, page), if_none_match)
 
 
 @router.delete("/{session_id}", status_code=204, responses=errors(404))
@@ -65,7 +103,7 @@ async def delete_session(session_id: SessionId, conn: Conn, caller: PlatformCall
 @router.get(
     "/{session_id}/contexts",
     response_model=ListObject[SessionContextOut],
-    responses=errors(404),
+    responses={**errors(404), **NOT_MODIFIED},
 )
 async def session_contexts(
     session_id: SessionId,
@@ -73,17 +111,18 @@ async def session_contexts(
     caller: PlatformReader,
     page: ShortPage,
     platform_id: AdminPlatform = None,
-) -> JSON:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The contexts attached to the session."""
     owner = await service.session_platform(conn, caller, session_id, platform_id)
     entries, total = await service.session_contexts(conn, owner, session_id, page)
-    return json_response(list_object(entries, total, page))
+    return cached_json(list_object(entries, total, page), if_none_match)
 
 
 @router.get(
     "/{session_id}/{context_id}",
     response_model=ListObject[SessionItemOut],
-    responses=errors(404),
+    responses={**errors(404), **NOT_MODIFIED},
 )
 async def context_list(
     session_id: SessionId,
@@ -91,15 +130,18 @@ async def context_list(
     conn: Conn,
     caller: PlatformReader,
     page: ItemPage,
+    shape: Shape,
     settings: AppSettings,
     platform_id: AdminPlatform = None,
-) -> JSON:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """One attached context's list, newest first."""
     owner = await service.session_platform(conn, caller, session_id, platform_id)
+    view = contexts.list_view(settings.item_ttl_days, **shape)
     items, total = await service.context_list(
-        conn, owner, session_id, context_id, page, settings.media_base
+        conn, owner, session_id, context_id, page, settings.media_base, view
     )
-    return json_response(list_object(items, total, page))
+    return cached_json(list_object(items, total, page), if_none_match)
 
 
 @router.put("/{session_id}/{context_id}", response_model=Message, responses=errors(404, 422))

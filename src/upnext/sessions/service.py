@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from upnext.callers import Caller
 from upnext.contexts import repository as contexts_repo
 from upnext.contexts import service as contexts
+from upnext.contexts.repository import ListView
 from upnext.contexts.schemas import render_item
 from upnext.kit.pagination import Page
 from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
@@ -113,11 +114,16 @@ async def session_contexts(
 
 
 async def aggregated_list(
-    conn: AsyncConnection, platform_id: str, session_id: str, page: Page, media_base: str
+    conn: AsyncConnection,
+    platform_id: str,
+    session_id: str,
+    page: Page,
+    media_base: str,
+    view: ListView,
 ) -> tuple[list[dict[str, Any]], int]:
     await require_session(conn, platform_id, session_id)
     context_ids = await repo.visible_contexts(conn, platform_id, session_id)
-    rows, total = await contexts_repo.list_items(conn, context_ids, page)
+    rows, total = await contexts_repo.list_items(conn, context_ids, page, view)
     return await _for_platform(conn, platform_id, rows, media_base), total
 
 
@@ -128,9 +134,10 @@ async def context_list(
     context_id: str,
     page: Page,
     media_base: str,
+    view: ListView,
 ) -> tuple[list[dict[str, Any]], int]:
     await attachment(conn, platform_id, session_id, context_id)
-    rows, total = await contexts_repo.list_items(conn, [context_id], page)
+    rows, total = await contexts_repo.list_items(conn, [context_id], page, view)
     return await _for_platform(conn, platform_id, rows, media_base), total
 
 

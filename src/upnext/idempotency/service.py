@@ -1,0 +1,133 @@
+"""The database-backed store of idempotency keys, scoped to the authenticated API key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+from upnext.db.engine import Database
+from upnext.idempotency import repository as repo
+from upnext.kit.idempotency import WRITE_METHODS, Idempotency, Outcome, Replay
+from upnext.kit.problems import Unauthorized
+from upnext.kit.timestamps import now_us
+from upnext.portal import service as portal
+
+RETENTION_US = 24 * 3600 * 1_000_000
+# A claim whose request has not answered by then belongs to a process that died: the key
+# may be used again rather than answer 409 for a day.
+ABANDONED_US = 60 * 1_000_000
+
+
+def _basic(scope: Scope) -> tuple[str, str] | None:
+    scheme, _, encoded = Headers(scope=scope).get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, secret) if sep else None
+
+
+class DatabaseStore:
+    """Keys live in ``idempotency_keys``, so every process of the service shares them."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    @property
+    def db(self) -> Database:
+        db: Database = self.app.state.db
+        return db
+
+    async def owner(self, scope: Scope) -> str | None:
+        # Checked here, not trusted from the header: a stored answer is replayed only to
+        # the key that caused it.
+        credentials = _basic(scope)
+        if credentials is None:
+            return None
+        async with self.db.read() as conn:
+            try:
+                caller = await portal.authenticate(conn, *credentials)
+            except Unauthorized:
+                return None
+        return caller.key_id
+
+    async def claim(self, owner: str, key: str, fingerprint: str, now: int = 0) -> Outcome:
+        now = now or now_us()
+        async with self.db.write() as conn:
+            if await repo.insert(conn, owner, key, fingerprint, now):
+                return "claimed"
+            row = await repo.get(conn, owner, key)
+            if row is None:  # forgotten between the two statements: ours to take
+                return (
+                    "claimed"
+                    if await repo.insert(conn, owner, key, fingerprint, now)
+                    else "in_flight"
+                )
+            expired = row["created_at"] <= now - RETENTION_US
+            abandoned = row["status_code"] is None and row["created_at"] <= now - ABANDONED_US
+            if expired or abandoned:
+                taken = await repo.take_over(conn, owner, key, row["created_at"], fingerprint, now)
+                return "claimed" if taken else "in_flight"
+        if row["request_hash"] != fingerprint:
+            return "mismatch"
+        if row["status_code"] is None:
+            return "in_flight"
+        return Replay(row["status_code"], bytes(row["response_body"] or b""))
+
+    async def save(self, owner: str, key: str, status: int, body: bytes) -> None:
+        async with self.db.write() as conn:
+            await repo.save(conn, owner, key, status, body)
+
+    async def release(self, owner: str, key: str) -> None:
+        async with self.db.write() as conn:
+            await repo.delete(conn, owner, key)
+
+
+async def purge(db: Database, now: int) -> int:
+    """Forget keys older than 24 hours; how many."""
+    async with db.write() as conn:
+        return await repo.purge(conn, now - RETENTION_US)
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Extension: a retry with the same key and body within 24 h gets the first "
+    "answer again (Idempotent-Replayed: true) instead of running twice. The same key with "
+    "another body is 422; while the first request runs, 409.",
+    "schema": {"type": "string", "maxLength": 255},
+    "example": "3f1c2a9e-7b4d-4c1e-9a51-0d6c2b7e8f10",
+}
+
+
+def _applies(path: str) -> bool:
+    return path.startswith("/v1/")
+
+
+def install(app: FastAPI) -> None:
+    """Honour ``Idempotency-Key`` on every write under ``/v1/`` and document the header.
+
+    Call before the body-size middleware is added, so that bodies are capped first.
+    """
+    app.add_middleware(Idempotency, store=DatabaseStore(app), applies=_applies)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                if _applies(path) and method.upper() in WRITE_METHODS:
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
