@@ -26,6 +26,7 @@ from upnext.portal import service as portal
 from upnext.portal.endpoints import admin, media, platform, publisher
 from upnext.sessions.endpoints import router as sessions_router
 from upnext.settings import Settings
+from upnext.web.site import create_portal
 from upnext.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """One consistent "Continue Watching / Up Next" row across every streaming app.
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (sessions_router, contexts_router, admin, publisher, platform, media, webhooks_router)
     for router in (*routers, operations_router):
         app.include_router(router)
+    app.mount("/portal", create_portal(app))
 
     @app.get("/healthz", tags=["operations"])
     async def healthz(conn: Conn) -> dict[str, str]:
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     def body_limit(path: str) -> int:
-        if path.startswith("/v1/apps/") and "/media/" in path:
+        if path.startswith(("/v1/apps/", "/portal/app/media/")) and "/media/" in path:
             return settings.max_media_bytes
         if path.startswith("/v1/contexts/") and path.endswith(("/items", "/items:batch")):
             return settings.max_batch_bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 
 import click
@@ -29,9 +30,15 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API (webhook delivery included) on HOST:PORT."""
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int = 1) -> None:
     settings = Settings()  # fails here, once, on a bad setting
     # Worker processes build the app from the environment (upnext.app:main_app).
     os.environ.setdefault("UPNEXT_PUBLIC_URL", f"http://{host}:{port}")
+    # One portal cookie key for all workers, else a sign-in would hold on one worker only.
+    os.environ.setdefault("UPNEXT_PORTAL_SECRET", secrets.token_urlsafe(32))
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # /metrics then adds up every worker's counters, whichever worker is scraped.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="upnext-metrics-")
@@ -47,6 +54,32 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=False,
         server_header=False,
     )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Seed this empty database instead of a new SQLite file in a temporary directory.",
+)
+def demo(host: str, port: int, database_url: str | None) -> None:
+    """Seed a demo world (one platform, three apps, a filled session), then serve it."""
+    import asyncio
+
+    from upnext import demo as demo_world
+
+    os.environ["UPNEXT_DATABASE_URL"] = database_url or demo_world.fresh_sqlite_url()
+    os.environ["UPNEXT_ADMIN_KEY"] = demo_world.new_admin_key()
+    os.environ.setdefault("UPNEXT_PUBLIC_URL", f"http://{host}:{port}")
+    settings = Settings()
+    try:
+        world = asyncio.run(demo_world.prepare(settings))
+    except demo_world.NotEmpty as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(demo_world.welcome(world, settings.media_base))
+    _serve(host, port)
 
 
 @main.command()

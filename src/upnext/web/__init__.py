@@ -1,0 +1,1 @@
+"""The developer portal: a server-rendered web UI mounted at ``/portal``."""

@@ -1,0 +1,83 @@
+"""Who is signed in to the portal, what they may open, and the CSRF check of every form."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upnext.callers import Caller, Role
+from upnext.db.engine import Database
+from upnext.kit.problems import Forbidden, Unauthorized, UpNextError
+from upnext.portal import service as portal
+from upnext.web.session import session_of
+
+
+class SignInRequired(Exception):
+    """No valid key in the session: the error handler sends the browser to sign in."""
+
+
+class CsrfFailed(UpNextError):
+    status = 403
+    code = "csrf_failed"
+    title = "Form expired"
+
+
+async def _reader(request: Request) -> AsyncIterator[AsyncConnection]:
+    db: Database = request.app.state.db
+    async with db.read() as conn:
+        yield conn
+
+
+async def _writer(request: Request) -> AsyncIterator[AsyncConnection]:
+    db: Database = request.app.state.db
+    async with db.write() as conn:
+        yield conn
+
+
+ReadConn = Annotated[AsyncConnection, Depends(_reader, scope="function")]
+WriteConn = Annotated[AsyncConnection, Depends(_writer, scope="function")]
+
+
+async def _viewer(request: Request) -> Caller:
+    session = session_of(request)
+    if session.key_id is None or session.secret is None:
+        raise SignInRequired
+    db: Database = request.app.state.db
+    try:
+        async with db.read() as conn:
+            return await portal.authenticate(conn, session.key_id, session.secret)
+    except Unauthorized:
+        session.sign_out()
+        session.add_flash("error", "Your key was revoked or changed; sign in again.")
+        raise SignInRequired from None
+
+
+def _with_role(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
+    async def dependency(caller: Annotated[Caller, Depends(_viewer)]) -> Caller:
+        if caller.role != role:
+            raise Forbidden(f"This page needs a {role} key.", code="wrong_role")
+        return caller
+
+    return dependency
+
+
+Viewer = Annotated[Caller, Depends(_viewer)]
+Operator = Annotated[Caller, Depends(_with_role("admin"))]
+Publisher = Annotated[Caller, Depends(_with_role("publisher"))]
+Platform = Annotated[Caller, Depends(_with_role("platform"))]
+
+
+async def _check_csrf(request: Request) -> None:
+    form = await request.form()
+    token = form.get("csrf_token")
+    expected = request.app.state.portal_sealer.sign(session_of(request).nonce)
+    if not isinstance(token, str) or not hmac.compare_digest(token, expected):
+        raise CsrfFailed("The form expired or came from another site; reload the page and retry.")
+
+
+Csrf = Annotated[None, Depends(_check_csrf)]
+"""Every state-changing route takes this: the form's token must match the session's."""

@@ -1,0 +1,129 @@
+"""Platform pages: the apps available to it, platform data, and the session preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import APIRouter, Form, Request
+from pydantic import TypeAdapter
+from starlette.responses import Response
+
+from upnext.callers import Caller
+from upnext.contexts import service as contexts
+from upnext.identifiers import ContentIdField, ContextIdField, ServerId, SessionId
+from upnext.kit.ids import is_client_id
+from upnext.kit.pagination import Page
+from upnext.kit.problems import Invalid
+from upnext.portal import service as portal
+from upnext.portal.schemas import PlatformDataKey, PlatformDataValue
+from upnext.sessions import service as sessions
+from upnext.web.access import Csrf, Platform, ReadConn, WriteConn
+from upnext.web.forms import parse_as
+from upnext.web.rendering import page, redirect
+from upnext.web.session import session_of
+
+router = APIRouter(prefix="/platform")
+
+EVERYTHING = Page(limit=200, offset=0)
+PLATFORM_DATA = TypeAdapter(dict[PlatformDataKey, PlatformDataValue])
+
+
+def _platform_id(viewer: Caller) -> str:
+    assert viewer.platform_id is not None
+    return viewer.platform_id
+
+
+@router.get("")
+async def overview(request: Request, conn: ReadConn, viewer: Platform) -> Response:
+    """Apps available to the platform, with their media and platform data."""
+    platform = await portal.get_platform(conn, _platform_id(viewer))
+    media_base = request.app.state.settings.media_base
+    apps, _ = await portal.platform_apps(conn, platform["platform_id"], EVERYTHING, media_base)
+    for app in apps:
+        app["platform_data_json"] = orjson.dumps(
+            app["platform_data"], option=orjson.OPT_INDENT_2
+        ).decode()
+    return page(
+        request,
+        "platform.html",
+        viewer=viewer,
+        platform=portal.render_platform(platform),
+        apps=apps,
+    )
+
+
+@router.post("/apps/{app_id}/platform-data")
+async def set_platform_data(
+    request: Request,
+    app_id: ServerId,
+    conn: WriteConn,
+    viewer: Platform,
+    _: Csrf,
+    platform_data: Annotated[str, Form(max_length=16_384)] = "{}",
+) -> Response:
+    """Save the platform's key-value object for one app."""
+    try:
+        decoded = orjson.loads(platform_data or "{}")
+    except orjson.JSONDecodeError:
+        raise Invalid("platform_data is not valid JSON.", code="malformed_json") from None
+    if not isinstance(decoded, dict):
+        raise Invalid("platform_data must be a JSON object of string keys.")
+    data = parse_as(PLATFORM_DATA, decoded, "platform_data")
+    await portal.set_platform_data(conn, _platform_id(viewer), app_id, data)
+    session_of(request).add_flash("ok", f"Platform data of {app_id} saved.")
+    return redirect(request, "/platform#apps")
+
+
+@router.get("/sessions")
+async def open_session(request: Request, viewer: Platform, session_id: str = "") -> Response:
+    """The session form's target: go to that session's preview."""
+    if not is_client_id(session_id):
+        raise Invalid("A session id is 1-128 of A-Z a-z 0-9 . _ ~ : @ -.")
+    return redirect(request, f"/platform/sessions/{session_id}")
+
+
+@router.get("/sessions/{session_id}")
+async def session_preview(
+    request: Request, session_id: SessionId, conn: ReadConn, viewer: Platform
+) -> Response:
+    """The session's aggregated list as a TV's Continue Watching row."""
+    settings = request.app.state.settings
+    media_base, platform_id = settings.media_base, _platform_id(viewer)
+    # The list exactly as GET /v1/sessions/upnext/{id} returns it by default.
+    view = contexts.list_view(settings.item_ttl_days)
+    items, total = await sessions.aggregated_list(
+        conn, platform_id, session_id, EVERYTHING, media_base, view
+    )
+    apps, _ = await portal.platform_apps(conn, platform_id, EVERYTHING, media_base)
+    names = {app["app_id"]: app["name"] for app in apps}
+    for item in items:
+        item["app_name"] = names.get(item["app_id"], item["app_id"])
+    return page(
+        request,
+        "session.html",
+        viewer=viewer,
+        session_id=session_id,
+        items=items,
+        total=total,
+        hidden=sum(1 for item in items if item["hidden"]),
+    )
+
+
+@router.post("/sessions/{session_id}/items")
+async def hide_item(
+    request: Request,
+    session_id: SessionId,
+    conn: WriteConn,
+    viewer: Platform,
+    _: Csrf,
+    context_id: Annotated[ContextIdField, Form()],
+    content_id: Annotated[ContentIdField, Form()],
+    action: Annotated[Literal["hide", "unhide"], Form()],
+) -> Response:
+    """Hide or unhide an item through the Sessions API's rule (the app hears by webhook)."""
+    hidden = action == "hide"
+    await sessions.set_hidden(
+        conn, _platform_id(viewer), session_id, context_id, content_id, hidden
+    )
+    return redirect(request, f"/platform/sessions/{session_id}#item-{context_id}-{content_id}")

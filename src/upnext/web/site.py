@@ -1,0 +1,55 @@
+"""The portal sub-app: its routes, cookie session, static files and HTML errors."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from upnext.web import art, errors, operator, platform, publisher, signin
+from upnext.web.sealing import Sealer
+from upnext.web.session import SessionMiddleware
+
+# Inline scripts and styles are refused: the templates use none, so injected ones cannot run.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' http: https: data: blob:; "
+        b"style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_portal(parent: FastAPI) -> FastAPI:
+    """The portal, sharing ``parent``'s state (settings, database) and thus its services."""
+    portal = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    portal.state = parent.state
+    secret = parent.state.settings.portal_secret or secrets.token_urlsafe(32)
+    sealer = Sealer(secret)
+    parent.state.portal_sealer = sealer
+    errors.install(portal)
+    for module in (signin, operator, publisher, platform, art):
+        portal.include_router(module.router)
+    static = Path(__file__).parent / "static"
+    portal.mount("/static", StaticFiles(directory=static), name="static")
+    portal.add_middleware(SessionMiddleware, sealer=sealer)
+    portal.add_middleware(SecurityHeaders)
+    return portal
