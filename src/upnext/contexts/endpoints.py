@@ -11,6 +11,8 @@ from upnext.contexts.schemas import (
     ContextOut,
     ItemIn,
     ItemOut,
+    ProgressIn,
+    ProgressOut,
     ReplaceIn,
     WriteResult,
     bulk_result,
@@ -95,4 +97,19 @@ async def delete_item(
 ) -> Response:
     """Remove an item from the context's list."""
     await service.delete_item(conn, caller, context_id, content_id)
+    return no_content()
+
+
+@router.post("/{context_id}/progress", response_model=ProgressOut, responses=errors(413, 422))
+async def report_progress(
+    context_id: ContextId, progress: ProgressIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Report playback progress; the server applies the Publisher Guidelines to the row."""
+    return json_response(await service.report_progress(conn, caller, context_id, progress))
+
+
+@router.delete("/{context_id}", status_code=204, responses=errors(404))
+async def erase_context(context_id: ContextId, conn: Conn, caller: PublisherCaller) -> Response:
+    """Erase the context entirely: its items, its session attachments and pending events."""
+    await service.erase_context(conn, caller, context_id)
     return no_content()

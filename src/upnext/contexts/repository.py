@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import contexts, items
+from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
 from upnext.kit.pagination import Page
 from upnext.kit.sql import insert_ignore, insert_of
 
@@ -274,3 +274,26 @@ async def list_items(
         )
     rows = (await conn.execute(query)).all()
     return list(rows), int(total)
+
+
+async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:
+    """The app's Publisher Guidelines thresholds as stored JSON (None: the defaults)."""
+    result = await conn.scalar(select(apps.c.guidelines).where(apps.c.app_id == app_id))
+    return None if result is None else str(result)
+
+
+async def count_items(conn: AsyncConnection, context_id: str) -> int:
+    count = await conn.scalar(
+        select(func.count()).select_from(items).where(items.c.context_id == context_id)
+    )
+    return int(count or 0)
+
+
+async def erase_context(conn: AsyncConnection, context_id: str) -> None:
+    """Delete the context, its items, its attachments to sessions and its webhook events."""
+    await conn.execute(
+        webhook_deliveries.delete().where(webhook_deliveries.c.context_id == context_id)
+    )
+    await conn.execute(session_contexts.delete().where(session_contexts.c.context_id == context_id))
+    await conn.execute(items.delete().where(items.c.context_id == context_id))
+    await conn.execute(contexts.delete().where(contexts.c.context_id == context_id))

@@ -244,3 +244,49 @@ class WriteResult(BaseModel):
     message: str = "Success"
     ignored: Literal["stale"] | None = Field(None, examples=["stale"])
     stale: list[str] | None = Field(None, examples=[["1iwousk12i008d9"]])
+
+
+# Progress reports (POST /v1/contexts/upnext/{context_id}/progress): the server applies
+# the Publisher Guidelines (upnext.guidelines) instead of the publisher.
+
+
+class NextItemIn(ItemIn):
+    """The next episode, written when the reported one is finished."""
+
+    action: Literal["up_next_next", "up_next_new"] = "up_next_next"
+
+
+class ProgressIn(ItemIn):
+    """An item as for PUT, with the viewer's position; the guidelines choose the action."""
+
+    action: Action | None = Field(  # type: ignore[assignment]
+        None, description="Accepted for symmetry with PUT; the guidelines choose the action."
+    )
+    position: Seconds = Field(description="Seconds watched, at most duration.")
+    credits_position: Seconds | None = Field(
+        None, description="Where the credits begin, if known: reaching it finishes the item."
+    )
+    next: NextItemIn | None = Field(None, description="The next episode, if there is one.")
+
+    @field_validator("credits_position")
+    @classmethod
+    def _credits_within_duration(cls, value: int | None, info: ValidationInfo) -> int | None:
+        duration = info.data.get("duration")
+        if value is not None and duration is not None and value > duration:
+            raise ValueError("must not exceed duration")
+        return value
+
+    def as_continue(self, position: int) -> ItemIn:
+        """The item to store while the viewer is part-way through."""
+        fields = self.model_dump(exclude={"credits_position", "next"}, exclude_none=True)
+        return ItemIn.model_validate({**fields, "action": "up_next_continue", "position": position})
+
+
+ProgressResult = Literal["added", "updated", "removed", "next_added", "ignored"]
+
+
+class ProgressOut(BaseModel):
+    """What the server did: ``ignored`` alone when the guidelines asked for nothing."""
+
+    phase: Literal["not_started", "watching", "finished", "unknown"]
+    result: list[ProgressResult] = Field(examples=[["removed", "next_added"]])

@@ -8,21 +8,27 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext import guidelines
 from upnext.callers import Caller
 from upnext.contexts import repository as repo
 from upnext.contexts.schemas import (
     MAX_BATCH,
     BatchIn,
     ItemIn,
+    ProgressIn,
     ReplaceIn,
     render_item,
 )
+from upnext.guidelines import Thresholds
 from upnext.kit.pagination import Page
 from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.sessions import repository as sessions_repo
 
 DAY_US = 86_400_000_000
+
+# Lists are a row on a TV screen, not an archive: the cap keeps every read bounded.
+MAX_ITEMS = 1000
 
 
 def new_context_id() -> str:
@@ -85,6 +91,7 @@ async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item:
     app_id = await _writable(conn, caller, context_id)
     if not await repo.put_item(conn, _row(app_id, context_id, item, now_us())):
         return False
+    await check_room(conn, context_id)
     await repo.bump_version(conn, context_id)
     return True
 
@@ -109,6 +116,7 @@ async def _write_all(
     for item in sorted(new, key=lambda i: i.content_id):
         if not await repo.put_item(conn, _row(app_id, context_id, item, now)):
             stale.append(item.content_id)
+    await check_room(conn, context_id)
     return stale
 
 
@@ -190,3 +198,51 @@ async def context_list(
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
     await sessions_repo.detach_everywhere(conn, context_id)
+
+
+async def report_progress(
+    conn: AsyncConnection, caller: Caller, context_id: str, progress: ProgressIn
+) -> dict[str, Any]:
+    """Apply the Publisher Guidelines to one progress report and say what changed."""
+    assert caller.app_id is not None
+    context = await repo.get_context(conn, context_id)
+    if context is not None and context["app_id"] != caller.app_id:
+        raise Forbidden(f"Context {context_id} belongs to another app.", code="wrong_app")
+    stored = await repo.get_item(conn, context_id, progress.content_id)
+    decision = guidelines.decide(
+        progress.duration,
+        progress.position,
+        credits_position=progress.credits_position,
+        previous=stored["action"] if stored else None,
+        next_available=progress.next is not None,
+        thresholds=Thresholds.from_json(await repo.app_guidelines(conn, caller.app_id)),
+    )
+    result: list[str] = []
+    if decision.keep:
+        await put_item(conn, caller, context_id, progress.as_continue(decision.position))
+        result.append("updated" if stored else "added")
+    if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
+        await repo.bump_version(conn, context_id)
+        result.append("removed")
+    if decision.add_next and progress.next is not None:
+        await put_item(conn, caller, context_id, progress.next)
+        result.append("next_added")
+    return {"phase": decision.phase.value, "result": result or ["ignored"]}
+
+
+async def check_room(conn: AsyncConnection, context_id: str) -> None:
+    """After a write: refuse (and so roll back) a context grown past ``MAX_ITEMS``."""
+    count = await repo.count_items(conn, context_id)
+    if count > MAX_ITEMS:
+        raise Invalid(
+            f"Context {context_id} would hold {count} items; at most {MAX_ITEMS} are allowed. "
+            "Delete items (the oldest are the least useful) before adding new ones.",
+            code="context_full",
+            errors=[FieldError("content_id", f"the context already holds {MAX_ITEMS} items")],
+        )
+
+
+async def erase_context(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
+    """Erase everything stored about a context (a user left the app): nothing remains."""
+    await owned_context(conn, caller, context_id)
+    await repo.erase_context(conn, context_id)
