@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from sqlalchemy import RowMapping
 
+from upnext import metrics
 from upnext.db.engine import Database
 from upnext.kit.timestamps import now_us
 from upnext.settings import Settings
@@ -35,6 +36,7 @@ POLL_SECONDS = 0.1  # how often an idle worker looks for due deliveries
 LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
 MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
+METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
 
 class Worker:
@@ -51,7 +53,14 @@ class Worker:
         async with sender.new_client() as client:
             try:
                 while True:
-                    if not await self.tick(client):
+                    try:
+                        started = await self.tick(client)
+                    except Exception:
+                        # The database is away: keep the attempts in flight, try again soon.
+                        log.exception("webhook worker could not claim; retrying in 1 s")
+                        await asyncio.sleep(1)
+                        continue
+                    if not started:
                         await asyncio.sleep(POLL_SECONDS)
             finally:
                 await self._stop()
@@ -162,6 +171,11 @@ class Worker:
             )
             if outcome.gone:
                 await repo.disable_endpoint(conn, row["app_id"], url, now)
+        seconds = attempt.latency_ms / 1000 if attempt.latency_ms is not None else None
+        if outcome.status_code is None:
+            metrics.record_webhook_attempt("error")
+        else:
+            metrics.record_webhook_attempt(METRIC_OUTCOMES[verdict.status], seconds)
 
     async def _stop(self) -> None:
         unfinished = dict(self.claims)  # finished tasks remove their claims from self.claims
