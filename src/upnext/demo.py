@@ -254,7 +254,8 @@ def poster_png(slug: str, ratio: str) -> bytes:
     size = max(22, min(width // max(len(title), 6) * 2, height // 6))
     font = _font(size)
     lines = _wrap(draw, title.upper(), font, width - 48)
-    y = height - 28 - len(lines) * int(size * 1.1)
+    # Above the bottom fifth, where a TV draws the progress bar.
+    y = int(height * 0.8) - len(lines) * int(size * 1.1)
     for line in lines:
         draw.text((26, y + 2), line, font=font, fill=(0, 0, 0, 160))
         draw.text((24, y), line, font=font, fill=(255, 255, 255, 255))

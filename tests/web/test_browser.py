@@ -79,7 +79,7 @@ def test_operator_publisher_and_platform_in_a_browser(
     browser: Browser, demo_server: tuple[str, demo.DemoWorld], tmp_path: Path
 ) -> None:
     base, world = demo_server
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page = browser.new_page(viewport={"width": 1920, "height": 1000})
 
     # The operator creates an app and a publisher key, whose secret is shown once.
     sign_in(page, base, ADMIN_KEY_ID, ADMIN_SECRET)

@@ -95,6 +95,7 @@ async def session_preview(
     items, total = await sessions.aggregated_list(
         conn, platform_id, session_id, EVERYTHING, media_base, view
     )
+    platform = await portal.get_platform(conn, platform_id)
     apps, _ = await portal.platform_apps(conn, platform_id, EVERYTHING, media_base)
     names = {app["app_id"]: app["name"] for app in apps}
     for item in items:
@@ -103,6 +104,7 @@ async def session_preview(
         request,
         "session.html",
         viewer=viewer,
+        platform=portal.render_platform(platform),
         session_id=session_id,
         items=items,
         total=total,
