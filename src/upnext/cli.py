@@ -1,14 +1,19 @@
-"""The ``upnext`` command line: serve the API, run migrations."""
+"""The ``upnext`` command line: serve the API, run migrations, operate a server remotely."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import secrets
 import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 import uvicorn
 
+from upnext.client import APIStatusError, UpNextClient, UpNextError
 from upnext.settings import Settings
 
 
@@ -108,3 +113,223 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(Settings().database_url, revision)
     click.echo(f"database at {revision}")
+
+
+# Remote commands: operate a running server through the SDK (upnext.client).
+
+_url = click.option(
+    "--url",
+    envvar="UPNEXT_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Base URL of the server [env: UPNEXT_URL].",
+)
+_key = click.option(
+    "--key",
+    envvar="UPNEXT_KEY",
+    metavar="KEY_ID:SECRET",
+    help="The key to call with [env: UPNEXT_KEY].",
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _remote(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --url, --key and --json; call with a client; turn API errors into messages."""
+
+    @_url
+    @_key
+    @_json
+    @functools.wraps(command)
+    def run(url: str, key: str | None, as_json: bool, **arguments: Any) -> None:
+        try:
+            with UpNextClient(url, key) as client:
+                command(client, as_json, **arguments)
+        except APIStatusError as error:
+            lines = [f"{error.status} {error.code}: {error.detail or error.title}"]
+            lines += [f"  {e.field}: {e.message}" for e in error.errors]
+            raise click.ClickException("\n".join(lines)) from None
+        except (UpNextError, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+
+    return run
+
+
+def _emit(as_json: bool, data: Any, table: Callable[[], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(_plain(data), indent=2))
+    else:
+        click.echo(table())
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_plain(entry) for entry in data]
+    if hasattr(data, "model_dump"):
+        return data.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Columns padded to their widest cell, for people; --json is for programs."""
+    cells = [list(headers)] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _fields(model: Any) -> str:
+    return _table(("field", "value"), list(_plain(model).items()))
+
+
+@main.group()
+def admin() -> None:
+    """Operator tasks: platforms, apps and keys (needs the admin key)."""
+
+
+@admin.group("platform")
+def admin_platform() -> None:
+    """Platforms (TV makers)."""
+
+
+@admin_platform.command("create")
+@click.argument("name")
+@_remote
+def admin_platform_create(client: UpNextClient, as_json: bool, name: str) -> None:
+    """Create a platform called NAME."""
+    platform = client.create_platform(name)
+    _emit(as_json, platform, lambda: _fields(platform))
+
+
+@admin.group("app")
+def admin_app() -> None:
+    """Apps (publishers' streaming services)."""
+
+
+@admin_app.command("create")
+@click.argument("name")
+@_remote
+def admin_app_create(client: UpNextClient, as_json: bool, name: str) -> None:
+    """Create an app called NAME."""
+    app = client.create_app(name)
+    _emit(as_json, app, lambda: _fields(app))
+
+
+@admin.group("key")
+def admin_key() -> None:
+    """API keys of platforms and apps."""
+
+
+@admin_key.command("create")
+@click.option("--platform", "platform_id", metavar="PLATFORM_ID", help="A key for this platform.")
+@click.option("--app", "app_id", metavar="APP_ID", help="A publisher key for this app.")
+@_remote
+def admin_key_create(
+    client: UpNextClient, as_json: bool, platform_id: str | None, app_id: str | None
+) -> None:
+    """Create a key for a platform or an app; its secret is shown only this once."""
+    if (platform_id is None) == (app_id is None):
+        raise click.UsageError("give exactly one of --platform or --app")
+    key = (
+        client.create_platform_key(platform_id)
+        if platform_id
+        else client.create_app_key(str(app_id))
+    )
+    _emit(
+        as_json,
+        key,
+        lambda: f"{_fields(key)}\n\nUPNEXT_KEY={key.credentials}  (the secret is not shown again)",
+    )
+
+
+@admin_key.command("revoke")
+@click.argument("key_id")
+@_remote
+def admin_key_revoke(client: UpNextClient, as_json: bool, key_id: str) -> None:
+    """Revoke KEY_ID: it stops working at once."""
+    client.revoke_key(key_id)
+    _emit(as_json, {"key_id": key_id, "revoked": True}, lambda: f"revoked {key_id}")
+
+
+@main.group()
+def items() -> None:
+    """A context's items (needs a publisher key)."""
+
+
+_ITEM_COLUMNS = ("updated_at", "content_id", "action", "title", "episode", "watched", "hidden")
+
+
+def _item_row(item: Any) -> list[object]:
+    episode = f"S{item.season}E{item.episode}" if item.season is not None else ""
+    watched = f"{item.position}/{item.duration}s" if item.position is not None else ""
+    hidden = "hidden" if item.hidden else ""
+    return [item.updated_at, item.content_id, item.action, item.title, episode, watched, hidden]
+
+
+@items.command("list")
+@click.argument("context_id")
+@_remote
+def items_list(client: UpNextClient, as_json: bool, context_id: str) -> None:
+    """List every item of CONTEXT_ID, newest first."""
+    entries = list(client.iter_context(context_id))
+    _emit(as_json, entries, lambda: _table(_ITEM_COLUMNS, [_item_row(i) for i in entries]))
+
+
+def _read(path: str) -> str:
+    with click.open_file(path) as file:
+        return str(file.read())
+
+
+@items.command("put")
+@click.argument("context_id")
+@click.argument("item", metavar="ITEM_JSON")
+@_remote
+def items_put(client: UpNextClient, as_json: bool, context_id: str, item: str) -> None:
+    """Add or replace an item of CONTEXT_ID.
+
+    ITEM_JSON is the item as JSON, a file holding it, or - to read it from standard input.
+    """
+    try:
+        text = item if item.lstrip().startswith("{") else _read(item)
+    except OSError as error:
+        raise click.BadParameter(str(error), param_hint="ITEM_JSON") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="ITEM_JSON") from None
+    if not isinstance(body, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="ITEM_JSON")
+    client.put_item(context_id, body)
+    done = {"context_id": context_id, "content_id": body.get("content_id"), "put": True}
+    _emit(as_json, done, lambda: f"put {body.get('content_id')} in {context_id}")
+
+
+@items.command("delete")
+@click.argument("context_id")
+@click.argument("content_id")
+@_remote
+def items_delete(client: UpNextClient, as_json: bool, context_id: str, content_id: str) -> None:
+    """Remove CONTENT_ID from CONTEXT_ID."""
+    client.delete_item(context_id, content_id)
+    done = {"context_id": context_id, "content_id": content_id, "deleted": True}
+    _emit(as_json, done, lambda: f"deleted {content_id} from {context_id}")
+
+
+@main.group()
+def session() -> None:
+    """Sessions as a platform sees them (needs a platform key, or the admin key)."""
+
+
+@session.command("show")
+@click.argument("session_id")
+@click.option(
+    "--platform", "platform_id", metavar="PLATFORM_ID", help="Whose session (admin key only)."
+)
+@_remote
+def session_show(
+    client: UpNextClient, as_json: bool, session_id: str, platform_id: str | None
+) -> None:
+    """Show the aggregated list of SESSION_ID as a table, newest first."""
+    entries = list(client.iter_session(session_id, platform_id=platform_id))
+    columns = ("app_id", *_ITEM_COLUMNS)
+    rows = [[i.app_id, *_item_row(i)] for i in entries]
+    _emit(as_json, entries, lambda: f"{_table(columns, rows)}\n\n{len(entries)} items")

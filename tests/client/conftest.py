@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -63,10 +64,17 @@ def live_env(database_url: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def live(database_url: str) -> Iterator[Live]:
+@contextmanager
+def live_server(database_url: str) -> Iterator[Live]:
+    """A real server on ``database_url``; the clients it handed out are closed at the end."""
     with servers.running(live_env(database_url)) as server:
         running = Live(server)
         yield running
         for client in running.clients:
             client.close()
+
+
+@pytest.fixture
+def live(database_url: str) -> Iterator[Live]:
+    with live_server(database_url) as running:
+        yield running
