@@ -29,7 +29,8 @@ EXERCISED = {
     "iter_session_contexts", "list_apps", "list_keys", "list_platform_apps", "list_platforms",
     "list_session_contexts", "put_item", "remove_context_from_sessions", "report_progress",
     "revoke_key", "set_avail", "set_platform_data", "set_webhook_url", "unhide_item",
-    "upload_media",
+    "upload_media", "rotate_webhook_secret", "list_webhook_deliveries",
+    "iter_webhook_deliveries", "retry_webhook_delivery", "send_test_webhook",
 }  # fmt: skip
 
 
@@ -116,6 +117,16 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
     hidden = [i async for i in tv.iter_session_context("living-room", context.context_id)]
     assert [i.hidden for i in hidden] == [False, False, True]
     await tv.unhide_item("living-room", context.context_id, "a")
+
+    # the publisher follows its webhooks
+    assert (await flix.rotate_webhook_secret(app.app_id)).startswith("whsec_")
+    test = await flix.send_test_webhook(app.app_id)
+    assert test.event_type == "webhook_test" and test.delivery_id
+    events = {d.event_type async for d in flix.iter_webhook_deliveries(app.app_id)}
+    assert events == {"webhook_test", "item_hidden", "item_unhidden"}
+    assert (await flix.list_webhook_deliveries(app.app_id, limit=1)).total == 3
+    again = await flix.retry_webhook_delivery(app.app_id, test.delivery_id)
+    assert again.webhook_id == test.webhook_id
 
     # and everything is taken apart again
     await flix.delete_item(context.context_id, "a")

@@ -77,6 +77,16 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
     assert [i.hidden for i in hidden] == [False, False, True]
     tv.unhide_item("living-room", context.context_id, "a")
 
+    # the publisher follows its webhooks
+    assert (flix.rotate_webhook_secret(app.app_id)).startswith("whsec_")
+    test = flix.send_test_webhook(app.app_id)
+    assert test.event_type == "webhook_test" and test.delivery_id
+    events = {d.event_type for d in flix.iter_webhook_deliveries(app.app_id)}
+    assert events == {"webhook_test", "item_hidden", "item_unhidden"}
+    assert (flix.list_webhook_deliveries(app.app_id, limit=1)).total == 3
+    again = flix.retry_webhook_delivery(app.app_id, test.delivery_id)
+    assert again.webhook_id == test.webhook_id
+
     # and everything is taken apart again
     flix.delete_item(context.context_id, "a")
     flix.remove_context_from_sessions(context.context_id)

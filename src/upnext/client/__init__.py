@@ -43,6 +43,8 @@ from upnext.client._models import (
     ProgressResult,
     SessionContext,
     SessionItem,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from upnext.client._reporter import AsyncPlaybackReporter, PlaybackReporter
 
@@ -82,4 +84,6 @@ __all__ = [
     "UnprocessableEntityError",
     "UpNextClient",
     "UpNextError",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -39,6 +39,7 @@ from upnext.client._models import (
     ProgressResult,
     SessionContext,
     SessionItem,
+    WebhookDelivery,
 )
 
 T = TypeVar("T")
@@ -293,6 +294,38 @@ class AsyncUpNextClient:
 
     async def get_media(self, app_id: str, file_name: str) -> bytes:
         return await self._send(calls.get_media(app_id, file_name))
+
+    # webhooks (publisher)
+
+    async def rotate_webhook_secret(self, app_id: str) -> str:
+        """Create or rotate the signing secret (``whsec_...``); it is shown only here."""
+        return await self._send(calls.rotate_webhook_secret(app_id))
+
+    async def list_webhook_deliveries(
+        self,
+        app_id: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        next_key: int | None = None,
+    ) -> Page[WebhookDelivery]:
+        """One page of the app's webhook deliveries, newest first."""
+        return await self._send(calls.list_webhook_deliveries(app_id, limit, next_key, status))
+
+    def iter_webhook_deliveries(
+        self, app_id: str, *, status: str | None = None
+    ) -> AsyncIterator[WebhookDelivery]:
+        return aiterate(
+            lambda key: self.list_webhook_deliveries(app_id, status=status, next_key=key)
+        )
+
+    async def retry_webhook_delivery(self, app_id: str, delivery_id: str) -> WebhookDelivery:
+        """Queue a delivery again, with the same webhook-id."""
+        return await self._send(calls.retry_webhook_delivery(app_id, delivery_id))
+
+    async def send_test_webhook(self, app_id: str) -> WebhookDelivery:
+        """Queue a ``webhook_test`` event to the app's endpoint."""
+        return await self._send(calls.send_test_webhook(app_id))
 
     # platforms
 

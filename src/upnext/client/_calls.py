@@ -33,6 +33,7 @@ from upnext.client._models import (
     ProgressResult,
     SessionContext,
     SessionItem,
+    WebhookDelivery,
 )
 
 T = TypeVar("T")
@@ -250,6 +251,34 @@ def delete_media(app_id: str, file_name: str) -> Call[None]:
 
 def get_media(app_id: str, file_name: str) -> Call[bytes]:
     return Call("GET", f"/media/{_seg(app_id)}/{_seg(file_name)}", lambda r: r.content)
+
+
+# webhooks (publisher)
+
+
+def rotate_webhook_secret(app_id: str) -> Call[str]:
+    path = f"{APPS}/{_seg(app_id)}/webhook-secret"
+    return Call("POST", path, lambda response: str(response.json()["secret"]))
+
+
+def list_webhook_deliveries(
+    app_id: str,
+    limit: int | None = None,
+    next_key: int | None = None,
+    status: str | None = None,
+) -> Call[Page[WebhookDelivery]]:
+    path = f"{APPS}/{_seg(app_id)}/webhook-deliveries"
+    params = _paging(limit, next_key, status=status)
+    return Call("GET", path, _page(WebhookDelivery), params=params)
+
+
+def retry_webhook_delivery(app_id: str, delivery_id: str) -> Call[WebhookDelivery]:
+    path = f"{APPS}/{_seg(app_id)}/webhook-deliveries/{_seg(delivery_id)}/retry"
+    return Call("POST", path, _model(WebhookDelivery))
+
+
+def send_test_webhook(app_id: str) -> Call[WebhookDelivery]:
+    return Call("POST", f"{APPS}/{_seg(app_id)}/webhook-test", _model(WebhookDelivery))
 
 
 # platforms

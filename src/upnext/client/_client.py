@@ -39,6 +39,7 @@ from upnext.client._models import (
     ProgressResult,
     SessionContext,
     SessionItem,
+    WebhookDelivery,
 )
 
 T = TypeVar("T")
@@ -287,6 +288,38 @@ class UpNextClient:
 
     def get_media(self, app_id: str, file_name: str) -> bytes:
         return self._send(calls.get_media(app_id, file_name))
+
+    # webhooks (publisher)
+
+    def rotate_webhook_secret(self, app_id: str) -> str:
+        """Create or rotate the signing secret (``whsec_...``); it is shown only here."""
+        return self._send(calls.rotate_webhook_secret(app_id))
+
+    def list_webhook_deliveries(
+        self,
+        app_id: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        next_key: int | None = None,
+    ) -> Page[WebhookDelivery]:
+        """One page of the app's webhook deliveries, newest first."""
+        return self._send(calls.list_webhook_deliveries(app_id, limit, next_key, status))
+
+    def iter_webhook_deliveries(
+        self, app_id: str, *, status: str | None = None
+    ) -> Iterator[WebhookDelivery]:
+        return iterate(
+            lambda key: self.list_webhook_deliveries(app_id, status=status, next_key=key)
+        )
+
+    def retry_webhook_delivery(self, app_id: str, delivery_id: str) -> WebhookDelivery:
+        """Queue a delivery again, with the same webhook-id."""
+        return self._send(calls.retry_webhook_delivery(app_id, delivery_id))
+
+    def send_test_webhook(self, app_id: str) -> WebhookDelivery:
+        """Queue a ``webhook_test`` event to the app's endpoint."""
+        return self._send(calls.send_test_webhook(app_id))
 
     # platforms
 

@@ -6,7 +6,7 @@ fails on them; request models refuse unknown fields, as the server does.
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -191,6 +191,29 @@ class PlatformData(_Response):
     platform_id: str
     app_id: str
     platform_data: dict[str, PlatformDataValue]
+
+
+class WebhookAttempt(_Response):
+    """One HTTP call to the receiver; ``status_code`` is absent when none came back."""
+
+    attempted_at: str
+    status_code: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+
+
+class WebhookDelivery(_Response):
+    """One event on its way to the app's endpoint, with every attempt so far."""
+
+    delivery_id: str
+    webhook_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    created_at: str
+    updated_at: str
+    next_attempt_at: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    attempts: list[WebhookAttempt] = Field(default_factory=list)
 
 
 class FieldError(_Response):
