@@ -23,6 +23,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# Not part of the test suite: needs wrk (apt-get install wrk) and, for PostgreSQL, a server
+# at 127.0.0.1:5432 (BENCH_ARGS='--databases sqlite' to skip it). See bench/README.md.
+bench: $(BENCH_STAMP)  ## the benchmark; appends a table and plot to bench/RESULTS.md
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 audit: $(STAMP)  ## known vulnerabilities in the installed dependencies (pip-audit)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 

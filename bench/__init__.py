@@ -1,0 +1,1 @@
+"""The UpNext benchmark: data generator, wrk scenarios, raw-ASGI ceiling and report."""

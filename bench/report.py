@@ -1,0 +1,134 @@
+"""The Markdown table appended to bench/RESULTS.md, and the latency-vs-items plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.generate import scale_name
+
+TARGETS = "aggregated list >= 0.15 of ceiling, p99 <= 25 ms; PUT >= 2,000/s; RSS <= 200 MB"
+
+
+def _scenario_table(database: dict[str, Any]) -> list[str]:
+    lines = [
+        "| scenario | req/s | p50 ms | p99 ms | ceiling req/s | ratio | body bytes | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in database["rows"]:
+        lines.append(
+            f"| {row['scenario']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | "
+            f"{row['p99_ms']:.2f} | {row['ceiling_rps']:,.0f} | {row['ratio']:.3f} | "
+            f"{row['body_bytes']:,} | {row['errors']} |"
+        )
+    return lines
+
+
+def _webhooks(hooks: dict[str, Any] | None) -> str:
+    if hooks is None:
+        return "not measured"
+    if not hooks.get("available"):
+        return f"not measured: {hooks.get('why')}"
+    timing = (
+        f"hide -> receipt p50 {hooks['p50_ms']:.1f} ms, p99 {hooks['p99_ms']:.1f} ms"
+        if "p50_ms" in hooks
+        else "no delivery arrived"
+    )
+    return (
+        f"{timing} ({hooks['samples']} sequential hides, {hooks['lost']} not received in 5 s); "
+        f"{hooks['deliveries_per_s']:.0f} deliveries/s ({hooks['delivered']} events from "
+        f"{hooks['burst_requests']} hide/unhide requests at 32 in flight)"
+    )
+
+
+def markdown(run: dict[str, Any], plot: str) -> str:
+    title = f"## {run['date']}" + (f" - {run['label']}" if run["label"] else "")
+    versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
+    lines = [
+        title,
+        "",
+        f"- Machine: {run['machine']}",
+        f"- Versions: {versions}",
+        f"- Server (UpNext and ceiling alike): {run['settings']['server']}",
+        f"- Load: {run['settings']['load']}; seed {run['settings']['seed']}",
+        f"- Targets: {TARGETS}",
+        f"- Whole run: {run['minutes']} min",
+        "",
+    ]
+    for database in run["databases"]:
+        data = database["data"]
+        shape = (
+            f"{data['contexts']:,} contexts, {data['sessions']:,} sessions, generated in "
+            f"{data['seconds']} s"
+            if data.get("generated")
+            else "data set reused"
+        )
+        rss = ", ".join(f"{mb:.0f}" for mb in database["peak_rss_mb"])
+        lines += [
+            f"### {database['database']}, {scale_name(data['items'])} items ({shape})",
+            "",
+            *_scenario_table(database),
+            "",
+            f"- Peak RSS per worker: {rss} MB",
+            f"- Webhooks: {_webhooks(database['webhooks'])}",
+            "",
+        ]
+    if run["growth"]:
+        lines += [
+            "### Growth: aggregated list on SQLite",
+            "",
+            "| items stored | req/s | p50 ms | p90 ms | p99 ms |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for point in run["growth"]:
+            lines.append(
+                f"| {scale_name(point['items'])} | {point['rps']:,.0f} | {point['p50_ms']:.2f} | "
+                f"{point['p90_ms']:.2f} | {point['p99_ms']:.2f} |"
+            )
+        first, last = run["growth"][0], run["growth"][-1]
+        lines += [
+            "",
+            f"p50 at {scale_name(last['items'])} / p50 at {scale_name(first['items'])}: "
+            f"{last['p50_ms'] / first['p50_ms']:.2f}",
+            "",
+            f"![latency vs stored items]({plot})",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def plot(run: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = run["growth"]
+    xs = [p["items"] for p in points]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for key, label in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99")):
+        ax.plot(xs, [p[key] for p in points], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [scale_name(x) for x in xs])
+    ax.set_xlabel("items stored")
+    ax.set_ylabel("latency (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Aggregated list, SQLite, wrk -c32 ({run['date']})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(run: dict[str, Any], results: Path) -> None:
+    image = results.parent / "latency-vs-items.png"
+    if run["growth"]:
+        plot(run, image)
+    if not results.exists():
+        results.write_text(
+            "# Benchmark results\n\nEach `make bench` run appends a section "
+            "(see bench/README.md for what is measured and how).\n\n"
+        )
+    with results.open("a") as out:
+        out.write(markdown(run, image.name))

@@ -1,0 +1,131 @@
+"""Start and stop the servers under test (UpNext and the ceiling) and run wrk against them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+LUA = Path(__file__).parent / "lua" / "scenario.lua"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What UpNext and the ceiling share, so that the ratio compares like with like."""
+
+    workers: int = 2
+    loop: str = "uvloop"
+    http: str = "httptools"
+
+    def uvicorn_args(self, port: int) -> list[str]:
+        return [
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers),
+            "--loop", self.loop, "--http", self.http, "--no-access-log",
+            "--log-level", "warning", "--no-server-header",
+        ]  # fmt: skip
+
+    def describe(self) -> str:
+        return f"uvicorn, {self.workers} workers, {self.loop}, {self.http}, no access log"
+
+
+@dataclass
+class Server:
+    """A uvicorn process tree; ``workers`` are the processes that answer requests."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    workers: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each worker, in MB."""
+        peaks = []
+        for pid in self.workers or [self.process.pid]:
+            status = Path(f"/proc/{pid}/status")
+            for line in status.read_text().splitlines() if status.exists() else []:
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return peaks
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of a uvicorn master (not multiprocessing's resource tracker)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    children = [int(p) for p in path.read_text().split()] if path.exists() else []
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def start(
+    target: list[str], port: int, settings: ServerSettings, env: dict[str, str], log: Path
+) -> Server:
+    """Start ``uvicorn <target>`` and wait until every worker answers."""
+    command = [sys.executable, "-m", "uvicorn", *target, *settings.uvicorn_args(port)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(process, port, log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: see {log}")
+        try:
+            httpx.get(f"{server.url}/healthz", timeout=2)
+            if settings.workers == 1:
+                break
+            server.workers = _children(process.pid)
+            if len(server.workers) >= settings.workers:
+                time.sleep(1.0)  # let every worker finish its start-up
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        server.stop()
+        raise RuntimeError(f"server did not start: see {log}")
+    return server
+
+
+def wrk(
+    url: str, targets: Path, scenario: str, *, seconds: int, connections: int, size: int = 0
+) -> dict[str, Any]:
+    """One wrk run; its summary with req/s and latencies in milliseconds."""
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+        "-s", str(LUA), url, "--", str(targets), scenario, str(size),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in reversed(output.splitlines()) if x.startswith("{"))
+    raw = json.loads(line)
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "rps": raw["requests"] / seconds_run,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "requests": raw["requests"],
+        "bytes_per_response": raw["bytes"] / max(raw["requests"], 1),
+        "errors": raw["non2xx"] + raw["connect_errors"] + raw["read_errors"] + raw["timeouts"],
+    }
