@@ -214,3 +214,33 @@ async def test_unknown_sessions_and_bad_ids_are_error_pages(
     assert r.status_code == 404 and "No session nope." in r.text
     r = await portal.get("/platform/sessions", params={"session_id": "bad id!"})
     assert r.status_code == 422
+
+
+async def test_the_operator_revokes_a_key_but_not_its_own(
+    portal: PortalClient, client: httpx.AsyncClient, world: World
+) -> None:
+    app = await world.app()
+    await portal.sign_in(ADMIN_KEY_ID, ADMIN_SECRET)
+    page = (await portal.get("/admin")).text
+    assert f"/admin/keys/{app.key_id}/revoke" in page
+    assert f"/admin/keys/{ADMIN_KEY_ID}/revoke" not in page
+    r = await portal.post(f"/admin/keys/{app.key_id}/revoke", back="/admin")
+    assert r.status_code == 303
+    assert (await client.get(f"/v1/apps/{app.id}", auth=app.auth)).status_code == 401
+    r = await portal.post(f"/admin/keys/{ADMIN_KEY_ID}/revoke", back="/admin")
+    assert r.status_code == 303
+    assert "A key cannot revoke itself" in (await portal.get("/admin")).text
+
+
+async def test_signing_out_forgets_the_key(portal: PortalClient) -> None:
+    await portal.sign_in(ADMIN_KEY_ID, ADMIN_SECRET)
+    assert (await portal.post("/logout")).headers["location"] == "/portal/login"
+    assert (await portal.get("/admin")).status_code == 303
+
+
+async def test_pages_forbid_inline_scripts_and_caching(portal: PortalClient) -> None:
+    r = await portal.get("/login")
+    policy = r.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "same-origin"

@@ -44,7 +44,8 @@ class PortalSession:
         self.key_id = self.secret = None
 
     def add_flash(self, kind: str, message: str) -> None:
-        self.flash.append((kind, message))
+        # Capped: the whole session must fit in one cookie (browsers keep 4 KiB).
+        self.flash = [*self.flash[-2:], (kind, message[:600])]
         self.changed = True
 
     def take_flash(self) -> list[tuple[str, str]]:

@@ -7,35 +7,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from upnext.kit.headers import SecurityHeaders
 from upnext.web import art, errors, operator, platform, publisher, signin
 from upnext.web.sealing import Sealer
 from upnext.web.session import SessionMiddleware
 
-# Inline scripts and styles are refused: the templates use none, so injected ones cannot run.
-SECURITY_HEADERS = [
+# Inline scripts and styles are refused: the templates use none, so injected ones cannot
+# run. Posters may be plain http. The Referer stays same-origin: a failed form returns to
+# the page it came from. (The parent app adds its other browser headers.)
+PORTAL_HEADERS = (
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' http: https: data: blob:; "
-        b"style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        b"default-src 'self'; img-src 'self' http: https: data: blob:; style-src 'self'; "
+        b"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
-    (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
-]
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+)
 
 
 def create_portal(parent: FastAPI) -> FastAPI:
@@ -51,5 +39,5 @@ def create_portal(parent: FastAPI) -> FastAPI:
     static = Path(__file__).parent / "static"
     portal.mount("/static", StaticFiles(directory=static), name="static")
     portal.add_middleware(SessionMiddleware, sealer=sealer)
-    portal.add_middleware(SecurityHeaders)
+    portal.add_middleware(SecurityHeaders, headers_for=lambda _path: PORTAL_HEADERS)
     return portal
