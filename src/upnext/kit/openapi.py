@@ -37,7 +37,12 @@ _DESCRIPTIONS = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for FastAPI: the given statuses plus 400/401/403, as problem+json."""
-    codes = sorted({400, 401, 403, *statuses})
+    return problems(400, 401, 403, *statuses)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for FastAPI: exactly the given statuses, as problem+json."""
+    codes = sorted(set(statuses))
     return {
         code: {
             "model": Problem,

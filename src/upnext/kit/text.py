@@ -34,9 +34,15 @@ def _absolute_http_uri(value: str) -> str:
 Storable = AfterValidator(_storable)
 """Refuses text that a database could not store exactly as given."""
 
+# The rules of _absolute_http_uri as a pattern, so that the OpenAPI schema states them too.
+HTTP_URI_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://([^\s\x1c-\x1f/?#@]*@)?"
+    r"[^\s\x1c-\x1f/?#@:\[\]]+(:[0-9]*)?([/?#][^\s\x1c-\x1f]*)?$"
+)
+
 HttpUri = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=2048),
+    StringConstraints(min_length=1, max_length=2048, pattern=HTTP_URI_PATTERN),
     Storable,
     AfterValidator(_absolute_http_uri),
 ]

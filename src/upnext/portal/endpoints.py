@@ -16,7 +16,7 @@ from upnext.deps import (
     PublisherReader,
 )
 from upnext.identifiers import ServerId
-from upnext.kit.openapi import errors
+from upnext.kit.openapi import errors, problems
 from upnext.kit.pagination import ItemPage, ListObject, list_object
 from upnext.kit.problems import Invalid
 from upnext.kit.responses import JSON, json_response, no_content
@@ -222,7 +222,10 @@ async def set_platform_data(
 media = APIRouter(tags=["media"])
 
 
-@media.get("/media/{app_id}/{file_name}", responses={200: {"content": {"image/png": {}}}, 304: {}})
+@media.get(
+    "/media/{app_id}/{file_name}",
+    responses={200: {"content": {"image/png": {}}}, 304: {}, **problems(400, 404)},
+)
 async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Conn) -> Response:
     """An uploaded media file: public and cacheable (ETag, If-None-Match)."""
     row = await service.get_media(conn, app_id, file_name)
