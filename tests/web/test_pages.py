@@ -244,3 +244,40 @@ async def test_pages_forbid_inline_scripts_and_caching(portal: PortalClient) -> 
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert r.headers["cache-control"] == "no-store"
     assert r.headers["referrer-policy"] == "same-origin"
+
+
+async def test_publisher_sets_the_webhook_and_sees_the_secret_once(
+    portal: PortalClient, client: httpx.AsyncClient, world: World
+) -> None:
+    app = await world.app()
+    await portal.sign_in(app.key_id, app.secret)
+    r = await portal.post("/app/webhook", {"webhook_url": "ftp://x"}, back="/app")
+    assert r.status_code == 303
+    assert "webhook_url" in (await portal.get("/app")).text
+    r = await portal.post("/app/webhook", {"webhook_url": "http://127.0.0.1:9/hook"})
+    assert r.status_code == 303
+    detail = (await client.get(f"/v1/apps/{app.id}", auth=app.auth)).json()
+    assert detail["webhook_url"] == "http://127.0.0.1:9/hook"
+
+    r = await portal.post("/app/webhook-secret")
+    assert r.status_code == 201 and r.headers["cache-control"] == "no-store"
+    secret = r.text.split('id="new-webhook-secret" class="secret">')[1].split("<")[0]
+    assert secret.startswith("whsec_")
+    assert secret not in (await portal.get("/app")).text
+
+
+async def test_publisher_retries_a_delivery_and_sends_a_test_event(
+    portal: PortalClient, client: httpx.AsyncClient, world: World
+) -> None:
+    app = await world.app()
+    await portal.sign_in(app.key_id, app.secret)
+    assert (await portal.post("/app/webhooks/test")).status_code == 303
+    log = (await portal.get("/app/webhooks")).text
+    assert "A webhook_test event was queued." in log and "webhook_test" in log
+    delivery_id = log.split('data-delivery-id="')[1].split('"')[0]
+    r = await portal.post(f"/app/webhooks/{delivery_id}/retry")
+    assert r.status_code == 303
+    assert f"Delivery {delivery_id} queued again." in (await portal.get("/app/webhooks")).text
+    r = await portal.post("/app/webhooks/msg_unknown/retry", back=None)
+    assert r.status_code == 404
+    assert (await portal.get("/app/webhooks", params={"status": "lost"})).status_code == 422
