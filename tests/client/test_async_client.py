@@ -18,6 +18,7 @@ from upnext.client import (
     UnprocessableEntityError,
     UpNextClient,
 )
+from upnext.guidelines import DEFAULT
 
 # Every public method, so that a new one cannot be added without being exercised here.
 EXERCISED = {
@@ -31,6 +32,7 @@ EXERCISED = {
     "revoke_key", "set_avail", "set_platform_data", "set_webhook_url", "unhide_item",
     "upload_media", "rotate_webhook_secret", "list_webhook_deliveries",
     "iter_webhook_deliveries", "retry_webhook_delivery", "send_test_webhook",
+    "get_guidelines", "set_guidelines",
 }  # fmt: skip
 
 
@@ -81,6 +83,10 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
     detail = await flix.get_app(app.app_id)
     assert [a.platform_id for a in detail.avails] == [platform.platform_id]
     assert set(detail.app_media) == {"icon_1x"}
+    assert (await flix.get_guidelines(app.app_id)).thresholds() == DEFAULT
+    tuned = await flix.set_guidelines(app.app_id, end_percent=5.0)
+    assert (tuned.start_seconds, tuned.end_percent) == (120, 5.0)
+    await flix.set_guidelines(app.app_id)
 
     # the publisher writes items
     context = await flix.create_context()

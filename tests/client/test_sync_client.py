@@ -7,6 +7,7 @@ import pytest
 from tests.client.conftest import ADMIN_KEY, Live
 from tests.factories import make_item, make_png
 from upnext.client import AuthenticationError, Item, NotFoundError, UnprocessableEntityError
+from upnext.guidelines import DEFAULT
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +41,10 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
     detail = flix.get_app(app.app_id)
     assert [a.platform_id for a in detail.avails] == [platform.platform_id]
     assert set(detail.app_media) == {"icon_1x"}
+    assert (flix.get_guidelines(app.app_id)).thresholds() == DEFAULT
+    tuned = flix.set_guidelines(app.app_id, end_percent=5.0)
+    assert (tuned.start_seconds, tuned.end_percent) == (120, 5.0)
+    flix.set_guidelines(app.app_id)
 
     # the publisher writes items
     context = flix.create_context()

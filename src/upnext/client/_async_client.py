@@ -25,6 +25,7 @@ from upnext.client._models import (
     AppDetail,
     Avail,
     Context,
+    Guidelines,
     Item,
     Key,
     ListItem,
@@ -281,6 +282,27 @@ class AsyncUpNextClient:
 
     async def set_webhook_url(self, app_id: str, url: str | None) -> AppDetail:
         return await self._send(calls.set_webhook_url(app_id, url))
+
+    async def get_guidelines(self, app_id: str) -> Guidelines:
+        """The thresholds the server applies to the app's progress reports."""
+        return await self._send(calls.get_guidelines(app_id))
+
+    async def set_guidelines(
+        self,
+        app_id: str,
+        *,
+        start_seconds: int | None = None,
+        start_percent: float | None = None,
+        end_percent: float | None = None,
+    ) -> Guidelines:
+        """Set the app's thresholds; those not given go back to their defaults."""
+        given = {
+            "start_seconds": start_seconds,
+            "start_percent": start_percent,
+            "end_percent": end_percent,
+        }
+        body = {name: value for name, value in given.items() if value is not None}
+        return await self._send(calls.set_guidelines(app_id, body))
 
     async def set_avail(self, app_id: str, platform_id: str, enabled: bool = True) -> Avail:
         """Make the app's data available to a platform (or withdraw it)."""

@@ -19,6 +19,7 @@ from upnext.client._models import (
     AppDetail,
     Avail,
     Context,
+    Guidelines,
     Item,
     Key,
     ListItem,
@@ -232,6 +233,15 @@ def get_app(app_id: str) -> Call[AppDetail]:
 def set_webhook_url(app_id: str, url: str | None) -> Call[AppDetail]:
     body = {"webhook_url": url}
     return Call("PATCH", f"{APPS}/{_seg(app_id)}", _model(AppDetail), json=body)
+
+
+def get_guidelines(app_id: str) -> Call[Guidelines]:
+    return Call("GET", f"{APPS}/{_seg(app_id)}/guidelines", _model(Guidelines))
+
+
+def set_guidelines(app_id: str, thresholds: Mapping[str, float]) -> Call[Guidelines]:
+    path = f"{APPS}/{_seg(app_id)}/guidelines"
+    return Call("PUT", path, _model(Guidelines), json=dict(thresholds))
 
 
 def set_avail(app_id: str, platform_id: str, enabled: bool) -> Call[Avail]:

@@ -25,6 +25,7 @@ from upnext.client._models import (
     AppDetail,
     Avail,
     Context,
+    Guidelines,
     Item,
     Key,
     ListItem,
@@ -275,6 +276,27 @@ class UpNextClient:
 
     def set_webhook_url(self, app_id: str, url: str | None) -> AppDetail:
         return self._send(calls.set_webhook_url(app_id, url))
+
+    def get_guidelines(self, app_id: str) -> Guidelines:
+        """The thresholds the server applies to the app's progress reports."""
+        return self._send(calls.get_guidelines(app_id))
+
+    def set_guidelines(
+        self,
+        app_id: str,
+        *,
+        start_seconds: int | None = None,
+        start_percent: float | None = None,
+        end_percent: float | None = None,
+    ) -> Guidelines:
+        """Set the app's thresholds; those not given go back to their defaults."""
+        given = {
+            "start_seconds": start_seconds,
+            "start_percent": start_percent,
+            "end_percent": end_percent,
+        }
+        body = {name: value for name, value in given.items() if value is not None}
+        return self._send(calls.set_guidelines(app_id, body))
 
     def set_avail(self, app_id: str, platform_id: str, enabled: bool = True) -> Avail:
         """Make the app's data available to a platform (or withdraw it)."""

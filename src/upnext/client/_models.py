@@ -10,6 +10,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from upnext.guidelines import Thresholds
+
 Action = Literal["up_next_continue", "up_next_next", "up_next_new", "up_next_watchlist"]
 MediaType = Literal["movie", "tv_episode"]
 AspectRatio = Literal[
@@ -174,6 +176,19 @@ class AppDetail(App):
     webhook_url: str | None = None
     avails: list[Avail] = Field(default_factory=list)
     app_media: dict[str, str] = Field(default_factory=dict)
+
+
+class Guidelines(_Response):
+    """The app's Publisher Guidelines thresholds, as the server applies them."""
+
+    app_id: str
+    start_seconds: int
+    start_percent: float
+    end_percent: float
+
+    def thresholds(self) -> Thresholds:
+        """The same thresholds for a ``PlaybackReporter``."""
+        return Thresholds(self.start_seconds, self.start_percent, self.end_percent)
 
 
 class Media(_Response):

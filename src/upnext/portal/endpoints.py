@@ -30,6 +30,8 @@ from upnext.portal.schemas import (
     AuditEntry,
     AvailIn,
     AvailOut,
+    GuidelinesIn,
+    GuidelinesOut,
     KeyInfo,
     KeyOut,
     NameIn,
@@ -186,6 +188,22 @@ async def delete_media(
     caller.require_app(app_id)
     await service.delete_media(conn, app_id, file_name)
     return no_content()
+
+
+@publisher.get("/{app_id}/guidelines", response_model=GuidelinesOut, responses=errors(404))
+async def get_guidelines(app_id: ServerId, conn: Conn, caller: PublisherReader) -> JSON:
+    """The Publisher Guidelines thresholds applied to the app's progress reports."""
+    caller.require_app(app_id)
+    return json_response(await service.get_guidelines(conn, app_id))
+
+
+@publisher.put("/{app_id}/guidelines", response_model=GuidelinesOut, responses=errors(404, 422))
+async def set_guidelines(
+    app_id: ServerId, body: GuidelinesIn, conn: Conn, caller: PublisherCaller
+) -> JSON:
+    """Set the app's Publisher Guidelines thresholds; omitted fields take the defaults."""
+    caller.require_app(app_id)
+    return json_response(await service.set_guidelines(conn, app_id, body.thresholds()))
 
 
 # platform

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from upnext.guidelines import DEFAULT, Thresholds
 from upnext.kit.models import RequestModel
 from upnext.kit.text import HttpUri, Name, Storable
 
@@ -118,3 +119,29 @@ class AuditEntry(BaseModel):
     target: str
     detail: dict[str, str | None]
     created_at: str
+
+
+class GuidelinesIn(RequestModel):
+    """The app's Publisher Guidelines thresholds; an omitted field takes its default."""
+
+    start_seconds: int = Field(
+        DEFAULT.start_seconds, ge=0, le=86_400, description="Started after more than this."
+    )
+    start_percent: float = Field(
+        DEFAULT.start_percent, ge=0, le=100, description="... or more than this % watched."
+    )
+    end_percent: float = Field(
+        DEFAULT.end_percent, ge=0, le=100, description="Finished when at most this % remains."
+    )
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.start_seconds, self.start_percent, self.end_percent)
+
+
+class GuidelinesOut(BaseModel):
+    """The thresholds the server applies to the app's progress reports."""
+
+    app_id: str
+    start_seconds: int
+    start_percent: float
+    end_percent: float

@@ -10,6 +10,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller, Role
+from upnext.guidelines import Thresholds
 from upnext.kit import ids
 from upnext.kit.hashing import hash_secret, secret_matches
 from upnext.kit.pagination import Page
@@ -316,3 +317,28 @@ def render_audit(row: RowMapping) -> dict[str, Any]:
         "detail": orjson.loads(row["detail"] or "{}"),
         "created_at": iso(row["created_at"]),
     }
+
+
+# Publisher Guidelines thresholds (applied by POST /v1/contexts/upnext/{id}/progress)
+
+
+def render_guidelines(app_id: str, thresholds: Thresholds) -> dict[str, Any]:
+    return {
+        "app_id": app_id,
+        "start_seconds": thresholds.start_seconds,
+        "start_percent": thresholds.start_percent,
+        "end_percent": thresholds.end_percent,
+    }
+
+
+async def get_guidelines(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
+    app = await get_app(conn, app_id)
+    return render_guidelines(app_id, Thresholds.from_json(app["guidelines"]))
+
+
+async def set_guidelines(
+    conn: AsyncConnection, app_id: str, thresholds: Thresholds
+) -> dict[str, Any]:
+    await get_app(conn, app_id)
+    await repo.update_app(conn, app_id, {"guidelines": thresholds.to_json()})
+    return render_guidelines(app_id, thresholds)
