@@ -118,3 +118,18 @@ async def test_platform_keys_cannot_report(client: httpx.AsyncClient, world: Wor
     platform = await world.platform()
     r = await client.post(URL, json=progress(500), auth=platform.auth)
     assert r.status_code == 403
+
+
+async def test_a_report_older_than_the_stored_state_changes_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    app = await world.app()
+    newer, older = "2024-05-01T20:15:03.120Z", "2024-05-01T20:00:00.000Z"
+    r = await client.post(URL, json=progress(900, event_time=newer), auth=app.auth)
+    assert r.json()["result"] == ["added"]
+    for position in (300, 1990):  # neither an older position nor an older finish applies
+        body = progress(position, event_time=older)
+        r = await client.post(URL, json=body, auth=app.auth)
+        assert r.json()["result"] == ["ignored"], r.text
+    [item] = await items(client, app.auth)
+    assert item["position"] == 900

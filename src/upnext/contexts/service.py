@@ -218,8 +218,11 @@ async def report_progress(
         thresholds=Thresholds.from_json(await repo.app_guidelines(conn, caller.app_id)),
     )
     result: list[str] = []
-    if decision.keep:
-        await put_item(conn, caller, context_id, progress.as_continue(decision.position))
+    if _older_than_stored(progress, stored):
+        return {"phase": decision.phase.value, "result": ["ignored"]}
+    if decision.keep and await put_item(
+        conn, caller, context_id, progress.as_continue(decision.position)
+    ):
         result.append("updated" if stored else "added")
     if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
         await repo.bump_version(conn, context_id)
@@ -228,6 +231,14 @@ async def report_progress(
         await put_item(conn, caller, context_id, progress.next)
         result.append("next_added")
     return {"phase": decision.phase.value, "result": result or ["ignored"]}
+
+
+def _older_than_stored(progress: ProgressIn, stored: RowMapping | None) -> bool:
+    # A device replaying a queue of old reports must not undo a newer state (event_time).
+    reported_at = progress.columns()["event_time"]
+    if stored is None or reported_at is None or stored["event_time"] is None:
+        return False
+    return bool(reported_at < stored["event_time"])
 
 
 async def check_room(conn: AsyncConnection, context_id: str) -> None:
