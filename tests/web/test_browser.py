@@ -151,11 +151,18 @@ def test_operator_publisher_and_platform_in_a_browser(
     expect(card.locator(".meta .sub")).to_contain_text("S1 · E")
     expect(page.locator(".card[data-content-id='orbital-s2e5'] .badge")).to_have_text("Next")
     expect(page.locator(".card[data-content-id='the-long-drift'] .badge")).to_have_text("Watchlist")
+    page.evaluate("window.sameDocument = true")
     card.locator("button:has-text('Hide')").click()
-    card = page.locator(".card[data-content-id='streamly-2']")
     expect(card).to_have_class("card ar-2x3 is-hidden")
+    card.locator("button:has-text('Unhide')").click()
+    expect(card).to_have_class("card ar-2x3")
+    card.locator("button:has-text('Hide')").click()
+    expect(card).to_have_class("card ar-2x3 is-hidden")
+    # The progressive script swapped the row in place: no reload, scroll position kept.
+    assert page.evaluate("window.sameDocument") is True
     expect(card.locator(".hidden-label")).to_have_text("Hidden")
     assert "grayscale(1)" in card.locator(".poster").evaluate("e => getComputedStyle(e).filter")
+    page.mouse.move(0, 0)  # no hover ring in the screenshot; the remote's focus instead
     page.locator(".card[data-content-id='paper-harbor']").focus()
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".tv").screenshot(path=str(ARTIFACTS / "portal-row.png"))

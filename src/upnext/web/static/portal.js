@@ -2,11 +2,14 @@
 "use strict";
 
 // A poster that fails to load leaves the card's title placeholder visible.
-for (const img of document.querySelectorAll("img.poster")) {
-  const broken = () => img.classList.add("broken");
-  img.addEventListener("error", broken);
-  if (img.complete && img.naturalWidth === 0) broken();
+function watchPosters(root) {
+  for (const img of root.querySelectorAll("img.poster")) {
+    const broken = () => img.classList.add("broken");
+    img.addEventListener("error", broken);
+    if (img.complete && img.naturalWidth === 0) broken();
+  }
 }
+watchPosters(document);
 
 // Confirm destructive forms (revoking a key, rotating a secret).
 for (const form of document.querySelectorAll("form[data-confirm]")) {
@@ -36,13 +39,38 @@ for (const input of document.querySelectorAll('.upload input[type="file"]')) {
 }
 
 // Arrow keys move along the row, as on a TV remote.
-const row = document.getElementById("row");
-if (row) {
-  row.addEventListener("keydown", (event) => {
-    const card = event.target.closest(".card");
-    if (!card) return;
-    const next = event.key === "ArrowRight" ? card.nextElementSibling
-      : event.key === "ArrowLeft" ? card.previousElementSibling : null;
-    if (next) { next.focus(); next.scrollIntoView({ block: "nearest", inline: "nearest" }); event.preventDefault(); }
+document.addEventListener("keydown", (event) => {
+  const card = event.target.closest && event.target.closest(".row .card");
+  if (!card) return;
+  const next = event.key === "ArrowRight" ? card.nextElementSibling
+    : event.key === "ArrowLeft" ? card.previousElementSibling : null;
+  if (next) {
+    next.focus();
+    next.scrollIntoView({ block: "nearest", inline: "nearest" });
+    event.preventDefault();
+  }
+});
+
+// Hide and Unhide without losing the row's scroll position: post the same form, then
+// swap in the page the server answers with. Without this script the form posts normally.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.matches(".hide-form")) return;
+  event.preventDefault();
+  const card = form.closest(".card");
+  const scroll = document.getElementById("row").scrollLeft;
+  const response = await fetch(form.getAttribute("action"), {
+    method: "POST",
+    body: new FormData(form, event.submitter),
+    credentials: "same-origin",
   });
-}
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const main = page.querySelector("main");
+  if (!main) { window.location.reload(); return; }
+  document.querySelector("main").replaceWith(main);
+  watchPosters(main);
+  const row = document.getElementById("row");
+  if (row) row.scrollLeft = scroll;
+  const again = card && document.getElementById(card.id);
+  if (again) again.focus({ preventScroll: true });
+});
