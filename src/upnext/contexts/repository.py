@@ -99,12 +99,19 @@ async def get_item(conn: AsyncConnection, context_id: str, content_id: str) -> R
     return result.mappings().first()
 
 
-async def set_hidden(conn: AsyncConnection, context_id: str, content_id: str, hidden: bool) -> None:
-    await conn.execute(
+async def set_hidden(conn: AsyncConnection, context_id: str, content_id: str, hidden: bool) -> bool:
+    """Whether this statement changed the flag: of two concurrent identical requests, the
+    second waits for the first's row lock, then finds nothing left to change."""
+    result = await conn.execute(
         update(items)
-        .where(items.c.context_id == context_id, items.c.content_id == content_id)
+        .where(
+            items.c.context_id == context_id,
+            items.c.content_id == content_id,
+            items.c.hidden != hidden,
+        )
         .values(hidden=hidden)
     )
+    return bool(result.rowcount)
 
 
 async def delete_item(conn: AsyncConnection, context_id: str, content_id: str) -> bool:

@@ -180,9 +180,8 @@ async def set_hidden(
     item = await contexts_repo.get_item(conn, context_id, content_id)
     if item is None:
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
-    if bool(item["hidden"]) == hidden:
-        return  # nothing changed, so nothing to tell the publisher
-    await contexts_repo.set_hidden(conn, context_id, content_id, hidden)
+    if not await contexts_repo.set_hidden(conn, context_id, content_id, hidden):
+        return  # nothing changed (maybe a concurrent request did it), nothing to tell
     await contexts_repo.bump_version(conn, context_id)
     data = {
         "app_id": row["app_id"],
