@@ -32,7 +32,7 @@ EXERCISED = {
     "revoke_key", "set_avail", "set_platform_data", "set_webhook_url", "unhide_item",
     "upload_media", "rotate_webhook_secret", "list_webhook_deliveries",
     "iter_webhook_deliveries", "retry_webhook_delivery", "send_test_webhook",
-    "get_guidelines", "set_guidelines",
+    "get_guidelines", "set_guidelines", "replace_items", "batch_items", "erase_context",
 }  # fmt: skip
 
 
@@ -90,7 +90,10 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
 
     # the publisher writes items
     context = await flix.create_context()
-    await flix.put_item(context.context_id, Item.model_validate(make_item(content_id="a")))
+    first = make_item(content_id="a", event_time="2024-05-01T20:00:00Z")
+    assert await flix.put_item(context.context_id, Item.model_validate(first)) is True
+    stale = {**first, "event_time": "2024-05-01T19:00:00Z"}
+    assert await flix.put_item(context.context_id, stale) is False
     await flix.put_item(context.context_id, make_item(content_id="b"))
     page = await flix.get_context(context.context_id, limit=1)
     assert (page.total, page.next_key, page.items[0].content_id) == (2, 1, "b")
@@ -136,6 +139,16 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
 
     # and everything is taken apart again
     await flix.delete_item(context.context_id, "a")
+    shows = [make_item(content_id=f"s{n}", series_id="show") for n in range(3)]
+    assert await flix.replace_items("shows", [*shows, first]) == []
+    assert await flix.batch_items("shows", upsert=[stale], delete=["s0", "s9"]) == ["a"]
+    await tv.attach_context("den", app.app_id, "shows")
+    shaped = await tv.get_session("den", per_series=True)
+    assert [i.content_id for i in shaped.items] == ["s2", "a"]
+    per_app = await tv.get_session_context("den", "shows", per_app_limit=1)
+    assert (per_app.total, per_app.items[0].series_id) == (1, "show")
+    await flix.erase_context("shows")
+    assert (await tv.get_session("den")).total == 0
     await flix.remove_context_from_sessions(context.context_id)
     assert (await tv.list_session_contexts("living-room")).total == 0
     await tv.attach_context("living-room", app.app_id, context.context_id)

@@ -12,6 +12,7 @@ import pytest
 from upnext.client import (
     APIConnectionError,
     APITimeoutError,
+    ConflictError,
     InternalServerError,
     RateLimitError,
     UpNextClient,
@@ -67,11 +68,49 @@ def test_gives_up_after_max_retries_with_the_last_error() -> None:
     assert error.value.code == "busy" and len(seen) == 3
 
 
-def test_posts_are_never_retried() -> None:
-    transport, seen = scripted(503, 200)
-    with pytest.raises(InternalServerError):
-        client(transport, []).create_app("Flix")
-    assert seen == ["POST"]
+def test_posts_are_retried_under_one_idempotency_key() -> None:
+    keys: list[str | None] = []
+    answers = [503, 201]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers.get("idempotency-key"))
+        status = answers.pop(0)
+        body = {"app_id": "AP1", "name": "Flix", "created_at": "2024-01-01T00:00:00.000Z"}
+        return httpx.Response(status, json=body if status == 201 else {"code": "busy"})
+
+    waits: list[float] = []
+    assert client(httpx.MockTransport(handle), waits).create_app("Flix").app_id == "AP1"
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+
+
+def test_each_call_has_its_own_idempotency_key_and_reads_have_none() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"total": 0, "items": [], "secret": "whsec_x"})
+
+    sdk = client(httpx.MockTransport(handle), [])
+    sdk.list_apps()
+    sdk.delete_session("s")
+    sdk.rotate_webhook_secret("AP1")
+    sdk.rotate_webhook_secret("AP1")
+    keys = [r.headers.get("idempotency-key") for r in seen]
+    assert keys[:2] == [None, None]
+    assert keys[2] and keys[3] and keys[2] != keys[3]
+
+
+def test_a_request_still_running_under_its_key_is_waited_for() -> None:
+    waits: list[float] = []
+    with pytest.raises(ConflictError):  # a plain conflict is final ...
+        client(scripted(409)[0], waits).list_apps()
+    answers = [
+        httpx.Response(409, json={"code": "idempotency_in_flight"}, headers={"Retry-After": "1"}),
+        httpx.Response(200, json=PAGE),
+    ]
+    transport = httpx.MockTransport(lambda request: answers.pop(0))
+    assert client(transport, waits).list_apps().total == 0  # ... one in flight is retried
+    assert waits == [1.0]
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,10 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
 
     # the publisher writes items
     context = flix.create_context()
-    flix.put_item(context.context_id, Item.model_validate(make_item(content_id="a")))
+    first = make_item(content_id="a", event_time="2024-05-01T20:00:00Z")
+    assert flix.put_item(context.context_id, Item.model_validate(first)) is True
+    stale = {**first, "event_time": "2024-05-01T19:00:00Z"}
+    assert flix.put_item(context.context_id, stale) is False
     flix.put_item(context.context_id, make_item(content_id="b"))
     page = flix.get_context(context.context_id, limit=1)
     assert (page.total, page.next_key, page.items[0].content_id) == (2, 1, "b")
@@ -94,6 +97,16 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
 
     # and everything is taken apart again
     flix.delete_item(context.context_id, "a")
+    shows = [make_item(content_id=f"s{n}", series_id="show") for n in range(3)]
+    assert flix.replace_items("shows", [*shows, first]) == []
+    assert flix.batch_items("shows", upsert=[stale], delete=["s0", "s9"]) == ["a"]
+    tv.attach_context("den", app.app_id, "shows")
+    shaped = tv.get_session("den", per_series=True)
+    assert [i.content_id for i in shaped.items] == ["s2", "a"]
+    per_app = tv.get_session_context("den", "shows", per_app_limit=1)
+    assert (per_app.total, per_app.items[0].series_id) == (1, "show")
+    flix.erase_context("shows")
+    assert (tv.get_session("den")).total == 0
     flix.remove_context_from_sessions(context.context_id)
     assert (tv.list_session_contexts("living-room")).total == 0
     tv.attach_context("living-room", app.app_id, context.context_id)

@@ -53,13 +53,25 @@ class Retry:
         error: Exception | None = None,
     ) -> float | None:
         """Seconds to wait before trying ``call`` again, or None to give up now."""
-        if attempt >= self.max_retries or not call.idempotent:
+        # Every call is safe to repeat: GET/PUT/DELETE by nature, POST/PATCH through the
+        # Idempotency-Key they carry (Call.headers_for_attempts).
+        if attempt >= self.max_retries:
             return None
         if error is not None and isinstance(error, httpx.TransportError):
             return self.delay(attempt, None)
         if response is not None and response.status_code in RETRY_STATUSES:
             return self.delay(attempt, response)
+        if response is not None and response.status_code == 409 and _in_flight(response):
+            return self.delay(attempt, response)  # the first attempt is still running
         return None
+
+
+def _in_flight(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") == "idempotency_in_flight"
 
 
 def transport_error(error: httpx.TransportError) -> UpNextError:
@@ -111,11 +123,12 @@ def client_options(
 
 
 def request_options(call: Call[Any]) -> dict[str, Any]:
+    """What ``httpx`` sends, the same for every attempt (one Idempotency-Key)."""
     return {
         "json": call.json,
         "params": call.params,
         "content": call.content,
-        "headers": call.headers,
+        "headers": call.headers_for_attempts(),
     }
 
 

@@ -6,7 +6,8 @@ so a path or a field is written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -56,8 +57,20 @@ class Call(Generic[T]):
 
     @property
     def idempotent(self) -> bool:
-        """Safe to send twice: only these calls are retried after a failure."""
+        """Safe to send twice as it is: GET, PUT and DELETE."""
         return self.method in IDEMPOTENT
+
+    def headers_for_attempts(self) -> dict[str, str]:
+        """Headers shared by every attempt of this call.
+
+        A POST or PATCH carries a fresh ``Idempotency-Key`` (docs/extensions.md): a retry
+        with the same key is answered from the first attempt instead of running twice, so
+        these calls can be retried as safely as a PUT.
+        """
+        headers = dict(self.headers or {})
+        if not self.idempotent:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        return headers
 
 
 def _seg(value: str) -> str:
@@ -74,6 +87,10 @@ def _nothing(response: httpx.Response) -> None:
 
 def _page(cls: type[M]) -> Callable[[httpx.Response], Page[M]]:
     return lambda response: Page[cls].model_validate_json(response.content)  # type: ignore[valid-type]
+
+
+def _shaping(per_series: bool, per_app_limit: int | None) -> dict[str, Any]:
+    return {"per_series": 1 if per_series else None, "per_app_limit": per_app_limit}
 
 
 def _paging(limit: int | None, next_key: int | None, **more: Any) -> dict[str, Any]:
@@ -95,8 +112,32 @@ def create_context() -> Call[Context]:
     return Call("POST", CONTEXTS, _model(Context))
 
 
-def put_item(context_id: str, item: Item | Mapping[str, Any]) -> Call[None]:
-    return Call("PUT", f"{CONTEXTS}/{_seg(context_id)}", _nothing, json=_body(item, Item))
+def _applied(response: httpx.Response) -> bool:
+    return response.json().get("ignored") is None
+
+
+def _stale(response: httpx.Response) -> list[str]:
+    return [str(content_id) for content_id in response.json().get("stale", [])]
+
+
+def put_item(context_id: str, item: Item | Mapping[str, Any]) -> Call[bool]:
+    return Call("PUT", f"{CONTEXTS}/{_seg(context_id)}", _applied, json=_body(item, Item))
+
+
+def replace_items(context_id: str, items: Sequence[Item | Mapping[str, Any]]) -> Call[list[str]]:
+    body = {"items": [_body(item, Item) for item in items]}
+    return Call("PUT", f"{CONTEXTS}/{_seg(context_id)}/items", _stale, json=body)
+
+
+def batch_items(
+    context_id: str, upsert: Sequence[Item | Mapping[str, Any]], delete: Sequence[str]
+) -> Call[list[str]]:
+    body = {"upsert": [_body(item, Item) for item in upsert], "delete": list(delete)}
+    return Call("POST", f"{CONTEXTS}/{_seg(context_id)}/items:batch", _stale, json=body)
+
+
+def erase_context(context_id: str) -> Call[None]:
+    return Call("DELETE", f"{CONTEXTS}/{_seg(context_id)}", _nothing)
 
 
 def delete_item(context_id: str, content_id: str) -> Call[None]:
@@ -140,8 +181,11 @@ def get_session(
     limit: int | None = None,
     next_key: int | None = None,
     platform_id: str | None = None,
+    per_series: bool = False,
+    per_app_limit: int | None = None,
 ) -> Call[Page[SessionItem]]:
-    params = _paging(limit, next_key, platform_id=platform_id)
+    shaping = _shaping(per_series, per_app_limit)
+    params = _paging(limit, next_key, platform_id=platform_id, **shaping)
     return Call("GET", f"{SESSIONS}/{_seg(session_id)}", _page(SessionItem), params=params)
 
 
@@ -151,9 +195,12 @@ def get_session_context(
     limit: int | None = None,
     next_key: int | None = None,
     platform_id: str | None = None,
+    per_series: bool = False,
+    per_app_limit: int | None = None,
 ) -> Call[Page[SessionItem]]:
     path = f"{SESSIONS}/{_seg(session_id)}/{_seg(context_id)}"
-    params = _paging(limit, next_key, platform_id=platform_id)
+    shaping = _shaping(per_series, per_app_limit)
+    params = _paging(limit, next_key, platform_id=platform_id, **shaping)
     return Call("GET", path, _page(SessionItem), params=params)
 
 

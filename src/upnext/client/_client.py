@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -86,10 +86,10 @@ class UpNextClient:
         self.close()
 
     def _send(self, call: calls.Call[T]) -> T:
-        attempt = 0
+        attempt, options = 0, request_options(call)
         while True:
             try:
-                response = self._http.request(call.method, call.path, **request_options(call))
+                response = self._http.request(call.method, call.path, **options)
             except httpx.TransportError as error:
                 wait = self._retry.wait_before_retry(call, attempt, error=error)
                 if wait is None:
@@ -109,9 +109,34 @@ class UpNextClient:
         """Mint a new, unguessable context owned by the key's app."""
         return self._send(calls.create_context())
 
-    def put_item(self, context_id: str, item: Item | Mapping[str, Any]) -> None:
-        """Add the item to the context, or replace the item with the same content_id."""
-        self._send(calls.put_item(context_id, item))
+    def put_item(self, context_id: str, item: Item | Mapping[str, Any]) -> bool:
+        """Add the item to the context, or replace the item with the same content_id.
+
+        False when the server ignored it as older than the stored ``event_time``.
+        """
+        return self._send(calls.put_item(context_id, item))
+
+    def replace_items(
+        self, context_id: str, items: Sequence[Item | Mapping[str, Any]]
+    ) -> list[str]:
+        """Make ``items`` the context's whole list, atomically; the content ids ignored as
+        stale."""
+        return self._send(calls.replace_items(context_id, items))
+
+    def batch_items(
+        self,
+        context_id: str,
+        *,
+        upsert: Sequence[Item | Mapping[str, Any]] = (),
+        delete: Sequence[str] = (),
+    ) -> list[str]:
+        """Up to 500 writes and deletions in one transaction; the content ids ignored as
+        stale."""
+        return self._send(calls.batch_items(context_id, upsert, delete))
+
+    def erase_context(self, context_id: str) -> None:
+        """Delete the context, its items, its attachments and its webhook events."""
+        self._send(calls.erase_context(context_id))
 
     def delete_item(self, context_id: str, content_id: str) -> None:
         self._send(calls.delete_item(context_id, content_id))
@@ -152,17 +177,37 @@ class UpNextClient:
         limit: int | None = None,
         next_key: int | None = None,
         platform_id: str | None = None,
+        per_series: bool = False,
+        per_app_limit: int | None = None,
     ) -> Page[SessionItem]:
-        """One page of the session's aggregated list, newest first."""
-        return self._send(calls.get_session(session_id, limit, next_key, platform_id))
+        """One page of the session's aggregated list, newest first.
+
+        ``per_series`` keeps the newest item of each series, ``per_app_limit`` at most that
+        many items of each app (docs/extensions.md).
+        """
+        call = calls.get_session(
+            session_id, limit, next_key, platform_id, per_series, per_app_limit
+        )
+        return self._send(call)
 
     def iter_session(
-        self, session_id: str, *, page_size: int | None = None, platform_id: str | None = None
+        self,
+        session_id: str,
+        *,
+        page_size: int | None = None,
+        platform_id: str | None = None,
+        per_series: bool = False,
+        per_app_limit: int | None = None,
     ) -> Iterator[SessionItem]:
         """Every item of the session's aggregated list, newest first."""
         return iterate(
             lambda key: self.get_session(
-                session_id, limit=page_size, next_key=key, platform_id=platform_id
+                session_id,
+                limit=page_size,
+                next_key=key,
+                platform_id=platform_id,
+                per_series=per_series,
+                per_app_limit=per_app_limit,
             )
         )
 
@@ -174,9 +219,13 @@ class UpNextClient:
         limit: int | None = None,
         next_key: int | None = None,
         platform_id: str | None = None,
+        per_series: bool = False,
+        per_app_limit: int | None = None,
     ) -> Page[SessionItem]:
         """One page of one attached context's list."""
-        call = calls.get_session_context(session_id, context_id, limit, next_key, platform_id)
+        call = calls.get_session_context(
+            session_id, context_id, limit, next_key, platform_id, per_series, per_app_limit
+        )
         return self._send(call)
 
     def iter_session_context(

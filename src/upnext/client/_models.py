@@ -48,6 +48,9 @@ class Item(_Request):
     episode: int | None = None
     position: int | None = None
     hidden: bool | None = None
+    event_time: str | None = None
+    expires_at: str | None = None
+    series_id: str | None = None
 
 
 class Progress(_Request):
@@ -66,6 +69,9 @@ class Progress(_Request):
     season: int | None = None
     episode: int | None = None
     hidden: bool | None = None
+    event_time: str | None = None
+    expires_at: str | None = None
+    series_id: str | None = None
     credits_position: int | None = None
     next: Item | None = None
 
@@ -100,6 +106,9 @@ class ListItem(_Response):
     episode: int | None = None
     preview_video_uri: str | None = None
     position: int | None = None
+    event_time: str | None = None
+    expires_at: str | None = None
+    series_id: str | None = None
 
 
 class SessionItem(ListItem):
