@@ -281,3 +281,9 @@ async def test_publisher_retries_a_delivery_and_sends_a_test_event(
     r = await portal.post("/app/webhooks/msg_unknown/retry", back=None)
     assert r.status_code == 404
     assert (await portal.get("/app/webhooks", params={"status": "lost"})).status_code == 422
+
+
+async def test_a_key_pasted_as_key_id_colon_secret_signs_in(portal: PortalClient) -> None:
+    await portal.get("/login")
+    r = await portal.post("/login", {"key_id": f" {ADMIN_KEY_ID}:{ADMIN_SECRET} ", "secret": ""})
+    assert r.status_code == 303 and r.headers["location"] == "/portal/admin"

@@ -44,7 +44,7 @@ async def login(
     conn: ReadConn,
     _: Csrf,
     key_id: Annotated[str, Form(max_length=64)],
-    secret: Annotated[str, Form(max_length=256)],
+    secret: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     """Check the key with the API's own authentication, then keep it in the session."""
