@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,14 +130,10 @@ async def delete_items(conn: AsyncConnection, context_id: str, content_ids: Sequ
         )
 
 
-async def delete_items_except(
-    conn: AsyncConnection, context_id: str, keep: Collection[str]
-) -> None:
-    """Remove every item of the context whose content id is not in ``keep``."""
-    where = items.c.context_id == context_id
-    if keep:
-        where = and_(where, items.c.content_id.not_in(list(keep)))
-    await conn.execute(items.delete().where(where))
+async def content_ids(conn: AsyncConnection, context_id: str) -> set[str]:
+    """The content ids of every item the context stores, visible or not."""
+    result = await conn.execute(select(items.c.content_id).where(items.c.context_id == context_id))
+    return set(result.scalars())
 
 
 def _visible(view: ListView) -> ColumnElement[bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -106,17 +107,28 @@ def _duplicates(field: str, content_ids: list[str]) -> list[FieldError]:
     return errors
 
 
-async def _write_all(
-    conn: AsyncConnection, app_id: str, context_id: str, new: list[ItemIn]
+async def _apply(
+    conn: AsyncConnection,
+    app_id: str,
+    context_id: str,
+    upserts: list[ItemIn],
+    deletes: Collection[str],
 ) -> list[str]:
-    """Upsert ``new`` in content id order (so concurrent batches lock rows in one order);
-    the content ids ignored as stale."""
+    """Write every change in content id order, one row at a time, so that concurrent bulk
+    writes to one context lock rows in the same order and cannot deadlock; the content
+    ids ignored as stale."""
     now = now_us()
+    changes: dict[str, ItemIn | None] = dict.fromkeys(deletes)
+    changes.update((item.content_id, item) for item in upserts)
     stale = []
-    for item in sorted(new, key=lambda i: i.content_id):
-        if not await repo.put_item(conn, _row(app_id, context_id, item, now)):
-            stale.append(item.content_id)
+    for content_id in sorted(changes):
+        item = changes[content_id]
+        if item is None:
+            await repo.delete_items(conn, context_id, [content_id])
+        elif not await repo.put_item(conn, _row(app_id, context_id, item, now)):
+            stale.append(content_id)
     await check_room(conn, context_id)
+    await repo.bump_version(conn, context_id)
     return stale
 
 
@@ -128,10 +140,10 @@ async def replace_items(
     if errors := _duplicates("items", ids):
         raise Invalid("Each content_id may appear once.", errors=_at(errors, "content_id"))
     app_id = await _writable(conn, caller, context_id)
-    await repo.delete_items_except(conn, context_id, set(ids))
-    stale = await _write_all(conn, app_id, context_id, body.items)
-    await repo.bump_version(conn, context_id)
-    return stale
+    gone = await repo.content_ids(conn, context_id) - set(ids)
+    # Under concurrent writers this is the list as of the read above: an item another
+    # request adds meanwhile survives, as if it had been written just after the replace.
+    return await _apply(conn, app_id, context_id, body.items, gone)
 
 
 async def apply_batch(
@@ -153,10 +165,7 @@ async def apply_batch(
     if errors:
         raise Invalid("Each content_id may appear once in a batch.", errors=errors)
     app_id = await _writable(conn, caller, context_id)
-    await repo.delete_items(conn, context_id, sorted(set(body.delete)))
-    stale = await _write_all(conn, app_id, context_id, body.upsert)
-    await repo.bump_version(conn, context_id)
-    return stale
+    return await _apply(conn, app_id, context_id, body.upsert, body.delete)
 
 
 def _at(errors: list[FieldError], name: str) -> list[FieldError]:
