@@ -98,3 +98,18 @@ async def test_two_servers_and_a_worker_lose_and_double_nothing(database_url: st
     assert len(webhook_ids) == len(set(webhook_ids)) == HIDES
     hidden_events = {json.loads(r.body)["data"]["content_id"] for r in receiver.received}
     assert hidden_events == set(scene.content_ids)
+
+
+def _count(metrics: str, route: str) -> float:
+    prefix = f'upnext_http_requests_total{{method="GET",route="{route}",status="200"}} '
+    return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+def test_serve_with_workers_answers_as_one_and_adds_up_metrics(database_url: str) -> None:
+    with servers.running(_env(database_url), command=("serve", "--workers", "2")) as server:
+        for _ in range(30):  # a connection each, so that both workers take some
+            assert httpx.get(f"{server.base_url}/readyz").status_code == 200
+        # Whichever worker answers the scrape, it reports the requests of both.
+        metrics = httpx.get(f"{server.base_url}/metrics").text
+        assert _count(metrics, "/readyz") >= 30
+        assert "Traceback" not in server.stdout()
