@@ -130,3 +130,14 @@ async def test_delivery_checks_the_address_again(settings: Settings) -> None:
     assert receiver.received == []
     assert all("loopback" in a["error"] for a in delivery["attempts"])
     assert all("status_code" not in a for a in delivery["attempts"])
+
+
+async def test_a_name_that_does_not_resolve_yet_is_accepted_and_checked_at_delivery(
+    strict: httpx.AsyncClient,
+) -> None:
+    scene = await make_scene(strict, None)
+    r = await scene.set_url("https://no-such-host.invalid/hooks")
+    assert r.status_code == 200, r.text
+    await scene.hide()
+    (delivery,) = await scene.wait_until("failed")
+    assert all("does not resolve" in a["error"] for a in delivery["attempts"])

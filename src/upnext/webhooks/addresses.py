@@ -22,6 +22,10 @@ class UnsafeAddress(Exception):
     """The URL is not http(s), does not resolve, or reaches a forbidden address."""
 
 
+class Unresolvable(UnsafeAddress):
+    """The URL's host does not resolve (now)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """Where to deliver: the URL's parts and the checked address to connect to."""
@@ -72,12 +76,12 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         async with asyncio.timeout(RESOLVE_TIMEOUT):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
-        raise UnsafeAddress(f"{host} did not resolve within {RESOLVE_TIMEOUT:g} s") from None
+        raise Unresolvable(f"{host} did not resolve within {RESOLVE_TIMEOUT:g} s") from None
     except (OSError, UnicodeError) as error:
-        raise UnsafeAddress(f"{host} does not resolve: {error}") from None
+        raise Unresolvable(f"{host} does not resolve: {error}") from None
     addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     if not addresses:
-        raise UnsafeAddress(f"{host} does not resolve")
+        raise Unresolvable(f"{host} does not resolve")
     return sorted(addresses, key=lambda a: (a.version, int(a)))
 
 
@@ -98,9 +102,15 @@ async def check(url: str, *, allow_private: bool) -> Target:
 
 
 async def check_webhook_url(url: str, *, allow_private: bool) -> None:
-    """``Invalid`` (422) unless ``url`` resolves only to addresses webhooks may reach."""
+    """``Invalid`` (422) if ``url`` is not http(s) or resolves to a forbidden address.
+
+    A name that does not resolve (yet) is accepted: it reaches nothing now, and every
+    delivery checks again, so its DNS can be set up after the URL.
+    """
     try:
         await check(url, allow_private=allow_private)
+    except Unresolvable:
+        return
     except UnsafeAddress as error:
         raise Invalid(
             f"webhook_url is refused: {error}.",

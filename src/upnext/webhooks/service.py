@@ -59,7 +59,7 @@ async def queue_event(
 
 
 async def check_webhook_url(url: str, *, allow_private: bool) -> None:
-    """``Invalid`` (422) unless ``url`` resolves only to addresses webhooks may reach."""
+    """``Invalid`` (422) if ``url`` is not http(s) or resolves to a forbidden address."""
     await addresses.check_webhook_url(url, allow_private=allow_private)
 
 
