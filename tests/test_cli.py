@@ -106,6 +106,11 @@ def test_an_operator_does_every_admin_task(live: Live) -> None:
     table = admin("admin", "app", "create", "Tube").output
     assert table.splitlines()[0].split() == ["field", "value"] and "Tube" in table
 
+    platforms = admin("admin", "platform", "list").output.splitlines()
+    assert platforms[0].split() == ["platform_id", "name", "created_at"]
+    assert "Acme TV" in platforms[1]
+    assert [a["name"] for a in admin.json("admin", "app", "list")] == ["Tube", "Flix"]
+
     key = admin.json("admin", "key", "create", "--app", app["app_id"])
     assert key["role"] == "publisher" and key["app_id"] == app["app_id"]
     shown = admin("admin", "key", "create", "--platform", platform["platform_id"]).output
@@ -115,6 +120,10 @@ def test_an_operator_does_every_admin_task(live: Live) -> None:
     publisher("items", "put", "ctx", json.dumps(make_item()))  # the key works ...
     revoked = admin("admin", "key", "revoke", key["key_id"]).output
     assert revoked.strip() == f"revoked {key['key_id']}"
+    [listed] = admin.json("admin", "key", "list", "--app", app["app_id"])
+    assert listed["key_id"] == key["key_id"] and "revoked_at" in listed
+    keys = admin("admin", "key", "list").output
+    assert "admin" in keys and "platform" in keys and key["key_id"] in keys
     failed = publisher("items", "list", "ctx", code=1).output  # ... and now it does not
     assert "401 unauthorized" in failed
 
@@ -153,6 +162,11 @@ def test_a_publisher_and_a_platform_manage_items_and_read_a_session(
     assert "S2E3" in table[3] and "654/1308s" in table[3] and "The Colt" in table[3]
     assert table[2].rstrip().endswith("hidden")
 
+    old = json.dumps({**first, "event_time": "2020-01-01T00:00:00Z"})
+    assert publisher("items", "put", "ctx", old).output.startswith("put ep1")
+    older = json.dumps({**first, "event_time": "2019-01-01T00:00:00Z"})
+    assert publisher("items", "put", "ctx", older).output.startswith("ignored ep1")
+
     bad = publisher("items", "put", "ctx", json.dumps({**first, "duration": -1}), code=1)
     assert "422" in bad.output and "  duration:" in bad.output
     assert publisher("items", "put", "ctx", "{nope", code=2).output.count("not JSON") == 1
@@ -165,7 +179,7 @@ def test_a_publisher_and_a_platform_manage_items_and_read_a_session(
     shown = tv("session", "show", "den").output
     assert shown.splitlines()[0].split()[:2] == ["app_id", "updated_at"]
     assert "3 items" in shown and "The Colt" in shown
-    assert [i["content_id"] for i in tv.json("session", "show", "den")] == ["m1", "ep2", "ep1"]
+    assert [i["content_id"] for i in tv.json("session", "show", "den")] == ["ep1", "m1", "ep2"]
     as_operator = admin.json("session", "show", "den", "--platform", platform["platform_id"])
     assert len(as_operator) == 3
 

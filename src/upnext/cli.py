@@ -200,6 +200,15 @@ def admin_platform_create(client: UpNextClient, as_json: bool, name: str) -> Non
     _emit(as_json, platform, lambda: _fields(platform))
 
 
+@admin_platform.command("list")
+@_remote
+def admin_platform_list(client: UpNextClient, as_json: bool) -> None:
+    """List every platform, newest first."""
+    entries = list(client.iter_platforms())
+    rows = [[p.platform_id, p.name, p.created_at] for p in entries]
+    _emit(as_json, entries, lambda: _table(("platform_id", "name", "created_at"), rows))
+
+
 @admin.group("app")
 def admin_app() -> None:
     """Apps (publishers' streaming services)."""
@@ -212,6 +221,15 @@ def admin_app_create(client: UpNextClient, as_json: bool, name: str) -> None:
     """Create an app called NAME."""
     app = client.create_app(name)
     _emit(as_json, app, lambda: _fields(app))
+
+
+@admin_app.command("list")
+@_remote
+def admin_app_list(client: UpNextClient, as_json: bool) -> None:
+    """List every app, newest first."""
+    entries = list(client.iter_apps())
+    rows = [[a.app_id, a.name, a.created_at] for a in entries]
+    _emit(as_json, entries, lambda: _table(("app_id", "name", "created_at"), rows))
 
 
 @admin.group("key")
@@ -239,6 +257,23 @@ def admin_key_create(
         key,
         lambda: f"{_fields(key)}\n\nUPNEXT_KEY={key.credentials}  (the secret is not shown again)",
     )
+
+
+@admin_key.command("list")
+@click.option("--platform", "platform_id", metavar="PLATFORM_ID", help="Only this platform's.")
+@click.option("--app", "app_id", metavar="APP_ID", help="Only this app's.")
+@_remote
+def admin_key_list(
+    client: UpNextClient, as_json: bool, platform_id: str | None, app_id: str | None
+) -> None:
+    """List keys (never their secrets), newest first."""
+    entries = list(client.iter_keys(platform_id=platform_id, app_id=app_id))
+    columns = ("key_id", "role", "owner", "created_at", "revoked_at")
+    rows = [
+        [k.key_id, k.role, k.platform_id or k.app_id or "", k.created_at, k.revoked_at]
+        for k in entries
+    ]
+    _emit(as_json, entries, lambda: _table(columns, rows))
 
 
 @admin_key.command("revoke")
@@ -298,9 +333,15 @@ def items_put(client: UpNextClient, as_json: bool, context_id: str, item: str) -
         raise click.BadParameter(f"not JSON: {error}", param_hint="ITEM_JSON") from None
     if not isinstance(body, dict):
         raise click.BadParameter("must be a JSON object", param_hint="ITEM_JSON")
-    client.put_item(context_id, body)
-    done = {"context_id": context_id, "content_id": body.get("content_id"), "put": True}
-    _emit(as_json, done, lambda: f"put {body.get('content_id')} in {context_id}")
+    applied = client.put_item(context_id, body)
+    content_id = body.get("content_id")
+    done = {"context_id": context_id, "content_id": content_id, "applied": applied}
+    message = (
+        f"put {content_id} in {context_id}"
+        if applied
+        else (f"ignored {content_id}: older than the stored event_time")
+    )
+    _emit(as_json, done, lambda: message)
 
 
 @items.command("delete")
