@@ -28,6 +28,7 @@ DATA = ROOT / "bench" / "data"
 ADMIN_KEY = "KY100000000000000001:bench-admin-secret-0123456789"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 UPNEXT_PORT, CEILING_PORT, RECEIVER_PORT = 8701, 8702, 8703
+SOURCE: list[str] = []  # the src/ directory to serve instead of the installed package
 
 # (name, wrk scenario, what it is); reads first, so they see the generated data unchanged.
 SCENARIOS = [
@@ -76,11 +77,16 @@ def _prepare(kind: str, items: int, seed: int, reuse: bool) -> tuple[str, Path, 
 
 def _upnext(url: str, settings: ServerSettings, log: Path) -> Server:
     env = {
+        # --source: serve another checkout (e.g. a git worktree of the code before a change).
+        **({"PYTHONPATH": SOURCE[0]} if SOURCE else {}),
         "UPNEXT_DATABASE_URL": url,
         "UPNEXT_ADMIN_KEY": ADMIN_KEY,
         "UPNEXT_PUBLIC_URL": "https://upnext.example.com",
         "UPNEXT_WEBHOOK_ALLOW_PRIVATE": "1",
         "UPNEXT_LOG_LEVEL": "warning",
+        # A quota per key is policy, not read-path cost: set out of reach so the limiter
+        # still runs on every request but never answers 429 to the two platform keys.
+        "UPNEXT_RATE_LIMIT_PER_MINUTE": "1000000000",
     }
     return start(["--factory", "upnext.app:main_app"], UPNEXT_PORT, settings, env, log)
 
@@ -219,18 +225,22 @@ def _growth(
 @click.option("--webhooks/--no-webhooks", default=True, help="Measure hide -> webhook receipt.")
 @click.option("--label", default="", help="A note for the results table (e.g. 'before').")
 @click.option("--results", default=str(ROOT / "bench" / "RESULTS.md"), show_default=True)
+@click.option("--source", default="", help="Serve upnext from this src/ directory instead.")
 def main(**options: Any) -> None:
     """Benchmark UpNext against the raw-ASGI ceiling and append the results."""
     if shutil.which("wrk") is None:
         raise click.ClickException("wrk is not installed: apt-get install wrk")
     settings = ServerSettings(workers=options["workers"])
+    if options["source"]:
+        SOURCE.append(str(Path(options["source"]).resolve()))
     options["scenarios"] = options["scenarios"].split(",")
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     run: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "label": options["label"],
+        "label": options["label"]
+        + (f" (source: {options['source']})" if options["source"] else ""),
         "machine": _machine(),
         "versions": _versions(),
         "settings": {

@@ -36,7 +36,8 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection]:
 Conn = Annotated[AsyncConnection, Depends(_connection, scope="function")]
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
+    # async: FastAPI runs a plain def dependency in a worker thread, a hop per request.
     settings: Settings = request.app.state.settings
     return settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Row,
     RowMapping,
     and_,
+    bindparam,
     case,
     func,
     or_,
@@ -238,6 +240,55 @@ async def _shaped_page(
     return list((await conn.execute(query)).all()), total
 
 
+def _visible_bound(retention: bool) -> ColumnElement[bool]:
+    """``_visible`` with ``:now`` (and ``:cutoff``) as bound parameters, for cached queries."""
+    alive = or_(items.c.expires_at.is_(None), items.c.expires_at > bindparam("now"))
+    return and_(alive, items.c.updated_at > bindparam("cutoff")) if retention else alive
+
+
+@functools.cache
+def _page_query(contexts: int, retention: bool) -> Any:
+    """The page of ``contexts`` contexts merged newest first, with the list's total.
+
+    Built once per shape: building a union of subqueries costs more than running it. Each
+    context contributes its newest ``:depth`` rows from its own index range; the total
+    rides along as a column, so a page is one round trip.
+    """
+    order = (items.c.updated_at.desc(), items.c.content_id.desc())
+    newest = [
+        select(items)
+        .where(items.c.context_id == bindparam(f"c{i}"), _visible_bound(retention))
+        .order_by(*order)
+        .limit(bindparam("depth"))
+        .subquery()
+        for i in range(contexts)
+    ]
+    merged = union_all(*(select(n) for n in newest)).subquery() if contexts > 1 else newest[0]
+    total = (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(bindparam("ids", expanding=True)), _visible_bound(retention))
+        .scalar_subquery()
+    )
+    return (
+        select(merged, total.label("list_total"))
+        .order_by(
+            merged.c.updated_at.desc(), merged.c.context_id.desc(), merged.c.content_id.desc()
+        )
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@functools.cache
+def _total_query(retention: bool) -> Any:
+    return (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(bindparam("ids", expanding=True)), _visible_bound(retention))
+    )
+
+
 async def list_items(
     conn: AsyncConnection, context_ids: Sequence[str], page: Page, view: ListView
 ) -> tuple[list[Row[Any]], int]:
@@ -253,30 +304,23 @@ async def list_items(
         return [], 0
     if view.shaped:
         return await _shaped_page(conn, context_ids, page, view)
-    total = await conn.scalar(
-        select(func.count())
-        .select_from(items)
-        .where(items.c.context_id.in_(context_ids), _visible(view))
+    retention = view.max_age_us is not None
+    params: dict[str, Any] = {f"c{i}": c for i, c in enumerate(context_ids)}
+    params.update(
+        ids=list(context_ids),
+        now=view.now,
+        depth=page.offset + page.limit,
+        limit=page.limit,
+        offset=page.offset,
     )
-    if not total or page.offset >= total:
-        return [], int(total or 0)
-    if len(context_ids) == 1:
-        query = _newest(context_ids[0], page.limit, view).offset(page.offset)
-    else:
-        depth = page.offset + page.limit
-        merged = union_all(
-            *(select(_newest(c, depth, view).subquery()) for c in context_ids)
-        ).subquery()
-        query = (
-            select(merged)
-            .order_by(
-                merged.c.updated_at.desc(), merged.c.context_id.desc(), merged.c.content_id.desc()
-            )
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-    rows = (await conn.execute(query)).all()
-    return list(rows), int(total)
+    if retention:
+        params["cutoff"] = view.now - (view.max_age_us or 0)
+    rows = (await conn.execute(_page_query(len(context_ids), retention), params)).all()
+    if rows:
+        return list(rows), int(rows[0].list_total)
+    # An empty page (past the end, or nothing visible) still reports the true total.
+    total = await conn.scalar(_total_query(retention), params)
+    return [], int(total or 0)
 
 
 async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:

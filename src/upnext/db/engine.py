@@ -18,6 +18,8 @@ from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from upnext.db.inline import inline_creator
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -65,7 +67,10 @@ class Database:
         if self.dialect == "sqlite":
             self._writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
             _sqlite_pragmas(self._writer, "BEGIN IMMEDIATE")
-            self._reader = create_async_engine(url, pool_size=8, max_overflow=8)
+            # Reads run on the event loop (upnext.db.inline): no thread hop per statement.
+            self._reader = create_async_engine(
+                url, pool_size=8, max_overflow=8, async_creator=inline_creator(url.database or "")
+            )
             _sqlite_pragmas(self._reader, "BEGIN")
         else:
             self._writer = create_async_engine(

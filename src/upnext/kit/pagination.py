@@ -30,7 +30,7 @@ def list_object(items: list[Any], total: int, page: Page) -> dict[str, Any]:
     return body
 
 
-def _item_page(
+async def _item_page(
     limit: Annotated[int, Query(ge=1, le=200, description="Items to return (1-200).")] = 50,
     next_key: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Index of the first item to return.")
@@ -39,7 +39,7 @@ def _item_page(
     return Page(limit=limit, offset=next_key)
 
 
-def _short_page(
+async def _short_page(
     limit: Annotated[int, Query(ge=1, le=50, description="Entries to return (1-50).")] = 50,
     next_key: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Index of the first entry to return.")

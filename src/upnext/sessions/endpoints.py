@@ -30,7 +30,7 @@ class ListShape(TypedDict):
     per_app_limit: int | None
 
 
-def _shape(
+async def _shape(
     per_series: Annotated[
         bool,
         Query(

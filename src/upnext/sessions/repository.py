@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, select
+from sqlalchemy import RowMapping, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.tables import avails, session_contexts, sessions
@@ -126,3 +126,42 @@ async def visible_contexts(conn: AsyncConnection, platform_id: str, session_id: 
         .order_by(session_contexts.c.context_id)
     )
     return list(result.scalars())
+
+
+# Built once: composing a join per request costs more than the indexed read it runs.
+_SESSION_VIEW = (
+    select(session_contexts.c.context_id, avails.c.app_id.label("available"))
+    .select_from(
+        sessions.outerjoin(
+            session_contexts,
+            and_(
+                session_contexts.c.platform_id == sessions.c.platform_id,
+                session_contexts.c.session_id == sessions.c.session_id,
+            ),
+        ).outerjoin(
+            avails,
+            and_(
+                avails.c.app_id == session_contexts.c.app_id,
+                avails.c.platform_id == session_contexts.c.platform_id,
+                avails.c.enabled.is_(True),
+            ),
+        )
+    )
+    .where(
+        sessions.c.platform_id == bindparam("platform_id"),
+        sessions.c.session_id == bindparam("session_id"),
+    )
+    .order_by(session_contexts.c.context_id)
+)
+
+
+async def visible_contexts_of_session(
+    conn: AsyncConnection, platform_id: str, session_id: str
+) -> list[str] | None:
+    """``visible_contexts`` and ``session_exists`` in one round trip: None if no session."""
+    params = {"platform_id": platform_id, "session_id": session_id}
+    rows = (await conn.execute(_SESSION_VIEW, params)).all()
+    if not rows:
+        return None
+    # One row per attached context (its app available or not), or one NULL row for none.
+    return [row.context_id for row in rows if row.available is not None]

@@ -121,8 +121,9 @@ async def aggregated_list(
     media_base: str,
     view: ListView,
 ) -> tuple[list[dict[str, Any]], int]:
-    await require_session(conn, platform_id, session_id)
-    context_ids = await repo.visible_contexts(conn, platform_id, session_id)
+    context_ids = await repo.visible_contexts_of_session(conn, platform_id, session_id)
+    if context_ids is None:
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
     rows, total = await contexts_repo.list_items(conn, context_ids, page, view)
     return await _for_platform(conn, platform_id, rows, media_base), total
 
@@ -149,8 +150,7 @@ async def _for_platform(
     app_ids = {row.app_id for row in rows}
     if not app_ids:
         return []
-    data = await portal_repo.platform_data_for(conn, platform_id, app_ids)
-    names = await portal_repo.media_names(conn, app_ids)
+    data, names = await portal_repo.app_extras(conn, platform_id, app_ids)
     extras = {
         app_id: (
             orjson.loads(data.get(app_id, "{}")),
