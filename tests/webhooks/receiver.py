@@ -37,7 +37,9 @@ class Receiver:
         self.default = default
         self.delay = delay
         self.received: list[Received] = []
+        self.body = b"ok"  # what every answer carries
         self.answered = 0
+        self.cut_short = 0  # answers whose body the client did not read to the end
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -78,9 +80,14 @@ class Receiver:
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.wfile.write(receiver.body)
+                    self.wfile.flush()
+                except OSError:  # UpNext hangs up after a few KiB of a long answer
+                    with receiver._lock:
+                        receiver.cut_short += 1
                 with receiver._lock:
                     receiver.in_flight -= 1
                     receiver.answered += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 from tests.webhooks.receiver import receiving
@@ -45,3 +46,17 @@ async def test_refused_address_is_an_outcome_not_an_exception() -> None:
         attempt = await sender.post(client, "http://10.0.0.1/x", {}, "{}", allow_private=False)
     assert attempt.outcome.status_code is None
     assert attempt.outcome.error == "refused: 10.0.0.1 resolves to 10.0.0.1, a private address"
+
+
+async def test_a_large_answer_is_read_only_up_to_the_cap() -> None:
+    with receiving() as receiver:
+        receiver.body = b"x" * (20 * 1024 * 1024)
+        async with sender.new_client() as client:
+            attempt = await sender.post(client, receiver.url, {}, "{}", allow_private=True)
+        for _ in range(100):  # the receiver notices the hang-up when its write fails
+            if receiver.cut_short:
+                break
+            await asyncio.sleep(0.02)
+    assert attempt.outcome.status_code == 200
+    assert attempt.outcome.error is None
+    assert receiver.cut_short == 1
