@@ -12,10 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.client.conftest import ADMIN_KEY, Live
 from tests.factories import make_item
 from upnext.client import AsyncPlaybackReporter, AsyncUpNextClient, PlaybackReporter
+from upnext.client._reporter import LONG_PAUSE, _Playback
+from upnext.guidelines import DEFAULT, Phase, phase_of
 
 DURATION, CREDITS = 2400, 2300
 EPISODE = make_item(content_id="ep1", episode=1, duration=DURATION, action=None, position=None)
@@ -173,3 +177,41 @@ def test_the_blocking_reporter_against_a_real_server(live: Live) -> None:
     results: list[Any] = [r.result for r in player.results]
     assert results == [["added"], ["removed", "next_added"]]
     assert [i.content_id for i in client.iter_context("ctx")] == ["ep2"]
+
+
+ticks = st.lists(st.integers(-100, 10_000), max_size=60)
+# (event, seconds watched since the previous event, seconds of wall clock since it)
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["start", "progress", "pause", "resume", "stop", "exit", "poll"]),
+        st.integers(0, 600),
+        st.floats(0, 1000),
+    ),
+    max_size=60,
+)
+
+
+@given(duration=st.integers(0, 5000), positions=ticks)
+def test_progress_ticks_alone_send_at_most_the_finish(duration: int, positions: list[int]) -> None:
+    playback = _Playback(duration, None, DEFAULT, LONG_PAUSE)
+    reports = [playback.event("progress", p, 0.0) for p in positions]
+    sent = [r for r in reports if r is not None]
+    assert len(sent) <= 1
+    assert all(phase_of(duration, r) is Phase.FINISHED for r in sent)
+
+
+@given(duration=st.integers(0, 5000), credits=st.none() | st.integers(0, 5000), script=events)
+def test_a_viewing_sends_one_report_per_pause_or_ending_and_one_finish(
+    duration: int, credits: int | None, script: list[tuple[str, int, float]]
+) -> None:
+    playback = _Playback(duration, credits, DEFAULT, LONG_PAUSE)
+    now, position, sent = 0.0, 0, []
+    for kind, watched, elapsed in script:
+        now, position = now + elapsed, position + watched
+        report = playback.event(kind, None if kind == "poll" else position, now)
+        if report is not None:
+            sent.append(report)
+            assert 0 <= report <= duration
+    pauses = sum(kind == "pause" for kind, _, _ in script)
+    endings = sum(kind in ("stop", "exit") for kind, _, _ in script)
+    assert len(sent) <= pauses + endings + 1

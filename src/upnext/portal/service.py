@@ -19,6 +19,7 @@ from upnext.kit.timestamps import iso, now_us
 from upnext.portal import repository as repo
 from upnext.portal.media import check_png, media_urls
 from upnext.portal.schemas import MAX_PLATFORM_DATA_BYTES, MAX_PLATFORM_DATA_KEYS
+from upnext.webhooks import repository as webhooks_repo
 
 # The audit log's "who" for actions taken by the server itself (start-up, demo data).
 SYSTEM_ACTOR = "system"
@@ -165,6 +166,8 @@ async def set_webhook_url(conn: AsyncConnection, app_id: str, url: str | None) -
     await get_app(conn, app_id)
     # Setting a URL again re-enables an endpoint that a 410 Gone had disabled.
     await repo.update_app(conn, app_id, {"webhook_url": url, "webhook_disabled_at": None})
+    if url is not None:  # events that waited for an endpoint are due now
+        await webhooks_repo.unpark(conn, app_id, now_us())
 
 
 # avails
