@@ -12,9 +12,9 @@ One check is narrowed, for the operations in ``CROSS_FIELD`` only:
 rules that JSON Schema cannot state, so a body can be schema-valid and still wrong:
 ``season``/``episode`` are required for a ``tv_episode`` and ``position`` for
 ``up_next_continue`` and may not exceed ``duration`` (CONTRACT 3); a media upload must be
-a PNG of the exact pixel size its name demands (CONTRACT 6); a webhook URL must resolve,
-and to a public address (CONTRACT 7). The server answers those with a 422 naming the
-field, which is the contract. Every other check still runs on these operations.
+a PNG of the exact pixel size its name demands (CONTRACT 6). The server answers those
+with a 422 naming the field, which is the contract. Every other check still runs on these
+operations.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ CROSS_FIELD = frozenset(
         "POST /v1/contexts/upnext/{context_id}/items:batch",
         "POST /v1/contexts/upnext/{context_id}/progress",
         "PUT /v1/apps/{app_id}/media/{file_name}",
-        "PATCH /v1/apps/{app_id}",
     }
 )
 

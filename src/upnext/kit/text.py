@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 
 def _storable(value: str) -> str:
@@ -31,13 +33,29 @@ def _absolute_http_uri(value: str) -> str:
     return value
 
 
-Storable = AfterValidator(_storable)
+class _Storable:
+    """``_storable`` as a validator that the OpenAPI schema states too (no NUL)."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(_storable, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", "^[^\\x00]*$")
+        return json_schema
+
+
+Storable = _Storable()
 """Refuses text that a database could not store exactly as given."""
 
 # The rules of _absolute_http_uri as a pattern, so that the OpenAPI schema states them too.
 HTTP_URI_PATTERN = (
-    r"^[Hh][Tt][Tt][Pp][Ss]?://([^\s\x1c-\x1f/?#@]*@)?"
-    r"[^\s\x1c-\x1f/?#@:\[\]]+(:[0-9]*)?([/?#][^\s\x1c-\x1f]*)?$"
+    r"^[Hh][Tt][Tt][Pp][Ss]?://([^\s\x00-\x1f\x7f/?#@]*@)?"
+    r"[^\s\x00-\x1f\x7f/?#@:\[\]]+(:[0-9]*)?([/?#][^\s\x00-\x1f\x7f]*)?$"
 )
 
 HttpUri = Annotated[
@@ -50,7 +68,13 @@ HttpUri = Annotated[
 
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
+    # The pattern says what stripping leaves: at least one visible character.
+    StringConstraints(
+        min_length=1,
+        max_length=200,
+        strip_whitespace=True,
+        pattern=r"^[^\x00]*[^\s\x00-\x1f][^\x00]*$",
+    ),
     Storable,
 ]
 """A display name of an app or platform."""
