@@ -91,12 +91,12 @@ def demo(host: str, port: int, database_url: str | None) -> None:
 def worker() -> None:
     """Deliver webhooks only, without serving HTTP (`serve` delivers them too)."""
     import asyncio
-    import logging
 
+    from upnext.observability import configure_logging
     from upnext.webhooks.worker import run_alone
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+    configure_logging(settings.log_level)  # JSON lines, like the server's
     asyncio.run(run_alone(settings))
 
 
