@@ -20,11 +20,12 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
 from upnext.kit.pagination import Page
-from upnext.kit.sql import insert_ignore, insert_of
+from upnext.kit.sql import insert_ignore
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,28 @@ async def bump_version(conn: AsyncConnection, context_id: str) -> None:
     )
 
 
+@functools.cache
+def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> Any:
+    """The item upsert for these columns, built once: building ``excluded`` costs more than
+    running the statement."""
+    statement = (sqlite if dialect == "sqlite" else postgresql).insert(items)
+    new = statement.excluded
+    changed = {
+        name: new[name]
+        for name in columns
+        if name not in ("context_id", "content_id") and not (keep_hidden and name == "hidden")
+    }
+    changed["event_time"] = func.coalesce(new.event_time, items.c.event_time)
+    not_older = or_(
+        items.c.event_time.is_(None),
+        new.event_time.is_(None),
+        new.event_time >= items.c.event_time,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["context_id", "content_id"], set_=changed, where=not_older
+    ).returning(items.c.content_id)  # rowcount is -1 for upserts on psycopg
+
+
 async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     """Insert or replace an item; False when the stored item has a newer ``event_time``.
 
@@ -74,23 +97,8 @@ async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     """
     keep_hidden = values.get("hidden") is None
     row = {**values, "hidden": bool(values.get("hidden"))}
-    statement = insert_of(conn, items).values(row)
-    new = statement.excluded
-    changed = {
-        name: new[name]
-        for name in row
-        if name not in ("context_id", "content_id") and not (keep_hidden and name == "hidden")
-    }
-    changed["event_time"] = func.coalesce(new.event_time, items.c.event_time)
-    not_older = or_(
-        items.c.event_time.is_(None),
-        new.event_time.is_(None),
-        new.event_time >= items.c.event_time,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["context_id", "content_id"], set_=changed, where=not_older
-    ).returning(items.c.content_id)  # rowcount is -1 for upserts on psycopg
-    result = await conn.execute(statement)
+    statement = _upsert_item(conn.dialect.name, tuple(row), keep_hidden)
+    result = await conn.execute(statement, row)
     return result.first() is not None
 
 
