@@ -6,7 +6,11 @@ import ast
 import inspect
 import re
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.client.conftest import ADMIN_KEY, Live
 from upnext.client import UpNextClient
 
 SDK_DOCS = (Path(__file__).parents[2] / "docs" / "sdk.md").read_text()
@@ -28,3 +32,23 @@ def test_the_method_table_lists_every_method() -> None:
         if not name.startswith("_") and name != "close"
     }
     assert documented == methods
+
+
+@pytest.mark.slow
+def test_the_dozen_line_publisher_example_works(live: Live) -> None:
+    admin = live.client(ADMIN_KEY)
+    key = admin.create_app_key(admin.create_app("Flix").app_id).credentials
+    [example] = [
+        b for b in re.findall(r"```python\n(.*?)```", SDK_DOCS, re.DOTALL) if "Playback" in b
+    ]
+    example = example.replace('"https://upnext.example.com"', repr(live.url))
+    example = example.replace('"KY463772054442217472:secret"', repr(key))
+    assert len(example.strip().splitlines()) <= 16
+    names: dict[str, Any] = {}
+    exec(example, names)  # noqa: S102 - our own documentation, run as a reader would
+    client = names["client"]
+    try:
+        row = [(i.content_id, i.action, i.position) for i in client.iter_context("user-42")]
+        assert row == [("colt-s1e1", "up_next_continue", 1200)]
+    finally:
+        client.close()
