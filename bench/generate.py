@@ -31,52 +31,17 @@ APPS = 20
 PLATFORMS = 2
 BATCH = 20_000
 SAMPLE_TARGETS = 20_000
-NOW_US = 1_795_000_000_000_000  # a fixed "now" (Nov 2026) keeps every run identical
-WORDS = [
-    "the",
-    "a",
-    "of",
-    "night",
-    "city",
-    "last",
-    "river",
-    "house",
-    "secret",
-    "dark",
-    "summer",
-    "lost",
-    "king",
-    "queen",
-    "war",
-    "game",
-    "love",
-    "story",
-    "road",
-    "home",
-    "blue",
-    "red",
-    "light",
-    "storm",
-    "ocean",
-    "winter",
-    "fire",
-    "iron",
-    "star",
-    "moon",
-    "garden",
-    "return",
-    "empire",
-    "shadow",
-    "glass",
-    "silent",
-    "wild",
-    "golden",
-    "broken",
-    "crown",
-    "island",
-    "north",
-    "south",
-]
+# Items are stamped up to 45 days before the hour the data is generated: inside the
+# default 60-day retention (UPNEXT_ITEM_TTL_DAYS), so the purge job leaves them alone.
+# Everything else is a function of the seed.
+HOUR_US = 3_600_000_000
+NOW_US = time.time_ns() // 1000 // HOUR_US * HOUR_US
+MAX_AGE_US = 45 * 86_400_000_000
+WORDS = tuple(
+    "the a of night city last river house secret dark summer lost king queen war game "  # noqa: SIM905
+    "love story road home blue red light storm ocean winter fire iron star moon garden "
+    "return empire shadow glass silent wild golden broken crown island north south".split()
+)
 ACTIONS = ("up_next_continue", "up_next_next", "up_next_new", "up_next_watchlist")
 RATIOS = ("aspect_ratio_16_9", "aspect_ratio_4_3", "aspect_ratio_1_1", "aspect_ratio_2_3")
 MEDIA = ("icon@1x.png", "tile@1x.png", "logo_dark@1x.png")
@@ -138,7 +103,7 @@ def _item(rng: random.Random, c: int, n: int) -> dict[str, Any]:
         "context_id": context_id(c),
         "content_id": f"content{n:06d}",
         "app_id": app_id(c % APPS),
-        "updated_at": NOW_US - rng.randrange(90 * 86_400_000_000),
+        "updated_at": NOW_US - rng.randrange(MAX_AGE_US),
         "action": action,
         "media_type": "tv_episode" if episode else "movie",
         "title": _sentence(rng, 4).title(),

@@ -88,7 +88,7 @@ def _upnext(url: str, settings: ServerSettings, log: Path) -> Server:
         # still runs on every request but never answers 429 to the two platform keys.
         "UPNEXT_RATE_LIMIT_PER_MINUTE": "1000000000",
     }
-    return start(["--factory", "upnext.app:main_app"], UPNEXT_PORT, settings, env, log)
+    return start(settings.upnext_command(UPNEXT_PORT), UPNEXT_PORT, settings, env, log)
 
 
 def _scenario_runs(
@@ -153,7 +153,8 @@ def _one_database(
     click.echo(f"{kind}, {scale_name(items)} items")
     url, targets, info = _prepare(kind, items, options["seed"], options["reuse"])
     app = _upnext(url, settings, logs / f"upnext-{kind}.log")
-    ceiling = start(["bench.ceiling:app"], CEILING_PORT, settings, {}, logs / "ceiling.log")
+    ceiling_command = settings.ceiling_command(CEILING_PORT)
+    ceiling = start(ceiling_command, CEILING_PORT, settings, {}, logs / "ceiling.log")
     try:
         rows = _scenario_runs(
             app, ceiling, targets, options["scenarios"], options["seconds"], options["connections"]

@@ -33,8 +33,27 @@ class ServerSettings:
             "--log-level", "warning", "--no-server-header",
         ]  # fmt: skip
 
+    def upnext_command(self, port: int) -> list[str]:
+        """UpNext as an operator runs it; uvicorn picks uvloop and httptools when installed."""
+        serve = [
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.workers),
+        ]
+        return [sys.executable, "-m", "upnext", *serve]
+
+    def ceiling_command(self, port: int) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "bench.ceiling:app", *self.uvicorn_args(port)]
+
     def describe(self) -> str:
-        return f"uvicorn, {self.workers} workers, {self.loop}, {self.http}, no access log"
+        return (
+            f"{self.workers} uvicorn workers, {self.loop}, {self.http}, no access log "
+            "(UpNext: `upnext serve --workers`, UPNEXT_LOG_LEVEL=warning)"
+        )
 
 
 @dataclass
@@ -78,10 +97,9 @@ def _children(pid: int) -> list[int]:
 
 
 def start(
-    target: list[str], port: int, settings: ServerSettings, env: dict[str, str], log: Path
+    command: list[str], port: int, settings: ServerSettings, env: dict[str, str], log: Path
 ) -> Server:
-    """Start ``uvicorn <target>`` and wait until every worker answers."""
-    command = [sys.executable, "-m", "uvicorn", *target, *settings.uvicorn_args(port)]
+    """Start a server process and wait until every worker answers."""
     with log.open("ab") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
