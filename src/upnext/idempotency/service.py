@@ -103,7 +103,7 @@ IDEMPOTENCY_PARAMETER = {
     "description": "Extension: a retry with the same key and body within 24 h gets the first "
     "answer again (Idempotent-Replayed: true) instead of running twice. The same key with "
     "another body is 422; while the first request runs, 409.",
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "example": "3f1c2a9e-7b4d-4c1e-9a51-0d6c2b7e8f10",
 }
 

@@ -16,6 +16,10 @@ def iso(us: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(us // 1000) % 1000:03d}Z"
 
 
+# 9999-12-31T23:59:59Z: the last whole second ``iso`` can render.
+MAX_US = 253_402_300_799_000_000
+
+
 def parse_iso(value: str) -> int:
     """Microseconds of an ISO 8601 moment; one without a zone is taken as UTC."""
     moment = datetime.fromisoformat(value)
@@ -30,6 +34,8 @@ def check_iso(value: str) -> str:
         raise ValueError("must be an ISO 8601 date and time, e.g. 2024-05-01T20:15:03Z") from None
     if micros < 0:
         raise ValueError("must not be before 1970")
+    if micros > MAX_US:
+        raise ValueError("must be before the year 10000 in UTC")
     return value
 
 
