@@ -65,9 +65,11 @@ class Scene:
             await asyncio.sleep(0.05)
 
 
-async def make_scene(client: httpx.AsyncClient, url: str | None, items: int = 1) -> Scene:
-    """Accounts, a context with ``items`` items attached to a session, a secret, and
-    ``url`` as the webhook endpoint (none when ``None``)."""
+async def make_scene(
+    client: httpx.AsyncClient, url: str | None, items: int = 1, *, secret: bool = True
+) -> Scene:
+    """Accounts, a context with ``items`` items attached to a session, a signing secret
+    (unless ``secret`` is false), and ``url`` as the webhook endpoint (none if ``None``)."""
     n = next(_numbers)
     world = World(client)
     platform = await world.platform()
@@ -76,7 +78,8 @@ async def make_scene(client: httpx.AsyncClient, url: str | None, items: int = 1)
     content_ids = [(await world.put_item(app, context_id))["content_id"] for _ in range(items)]
     await world.attach(platform, session_id, app, context_id)
     scene = Scene(client, platform, app, session_id, context_id, content_ids, "")
-    scene.secret = await scene.rotate()
+    if secret:
+        scene.secret = await scene.rotate()
     if url is not None:
         r = await scene.set_url(url)
         assert r.status_code == 200, r.text

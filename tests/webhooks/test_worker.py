@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy import create_engine, update
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.webhooks.receiver import receiving
-from tests.webhooks.scene import make_scene
+from tests.webhooks.scene import Scene, make_scene
 from upnext.db.engine import sync_url
 from upnext.db.tables import webhook_secrets
 from upnext.kit.timestamps import now_us
@@ -126,17 +128,38 @@ async def test_410_disables_the_endpoint_until_its_url_is_set_again(
         assert len(receiver.received) == 2
 
 
+async def _parked(scene: Scene) -> dict[str, Any]:
+    """The scene's one pending delivery, once a worker has parked it (no next attempt)."""
+    for _ in range(100):
+        (held,) = (await scene.deliveries(status="pending"))["items"]
+        if "next_attempt_at" not in held:
+            return held
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not parked: {held}")
+
+
 async def test_events_wait_for_an_endpoint(client: httpx.AsyncClient) -> None:
     with receiving() as receiver:
         scene = await make_scene(client, None)
         await scene.hide()
-        (held,) = (await scene.deliveries(status="pending"))["items"]
+        held = await _parked(scene)
         assert held["attempts"] == []
 
         assert (await scene.set_url(receiver.url)).status_code == 200
         (request,) = await receiver.wait_for(1)
         (delivered,) = await scene.wait_until("delivered")
     assert request.webhook_id == held["webhook_id"] == delivered["webhook_id"]
+
+
+async def test_events_wait_for_a_secret(client: httpx.AsyncClient) -> None:
+    with receiving() as receiver:
+        scene = await make_scene(client, receiver.url, secret=False)
+        await scene.hide()
+        held = await _parked(scene)
+        secret = await scene.rotate()
+        (request,) = await receiver.wait_for(1)
+    assert request.webhook_id == held["webhook_id"]
+    Webhook(secret).verify(request.body, request.headers)
 
 
 async def test_unreachable_endpoint_records_the_error(client: httpx.AsyncClient) -> None:
@@ -162,7 +185,8 @@ async def test_rotation_signs_with_both_secrets_until_the_old_one_expires(
         Webhook(old).verify(during.body, during.headers)
         Webhook(new).verify(during.body, during.headers)
 
-        _expire_rotated_secrets(database_url)  # the 24 h overlap is over
+        # In a thread: the app's worker, on this event loop, may hold the SQLite write lock.
+        await asyncio.to_thread(_expire_rotated_secrets, database_url)  # the overlap is over
         await scene.hide(scene.content_ids[1])
         _, after = await receiver.wait_for(2)
     assert len(after.headers["webhook-signature"].split(" ")) == 1

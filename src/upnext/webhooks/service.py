@@ -70,6 +70,7 @@ async def rotate_secret(conn: AsyncConnection, app_id: str) -> dict[str, str]:
     secret = signing.new_secret()
     await repo.retire_secrets(conn, app_id, now + ROTATION_OVERLAP_US)
     await repo.insert_secret(conn, app_id, secret, now)
+    await repo.unpark(conn, app_id, now)
     return {"secret": secret}
 
 

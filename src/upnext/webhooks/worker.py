@@ -33,6 +33,7 @@ from upnext.webhooks.retries import judge
 log = logging.getLogger("upnext.webhooks")
 
 POLL_SECONDS = 0.1  # how often an idle worker looks for due deliveries
+PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot receive
 LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
 MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
@@ -52,8 +53,12 @@ class Worker:
         """Deliver until cancelled; then give back the leases of unfinished attempts."""
         async with sender.new_client() as client:
             try:
+                parked_at = 0.0
                 while True:
                     try:
+                        if time.monotonic() - parked_at > PARK_SECONDS:
+                            await self._park()
+                            parked_at = time.monotonic()
                         started = await self.tick(client)
                     except Exception:
                         # The database is away: keep the attempts in flight, try again soon.
@@ -99,6 +104,14 @@ class Worker:
         claim = now + LEASE_US + secrets.randbelow(1_000_000)  # unique: it fences our writes
         async with self.db.write() as conn:
             return await repo.claim_due(conn, now, claim, limit, busy), claim
+
+    async def _park(self) -> None:
+        now = now_us()
+        async with self.db.read() as conn:
+            if not await repo.any_to_park(conn, now):
+                return
+        async with self.db.write() as conn:
+            await repo.park(conn, now)
 
     def _saturated(self, app_id: str) -> bool:
         return self.in_flight[app_id] >= MAX_PER_ENDPOINT
