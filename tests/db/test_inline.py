@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from upnext.db.engine import Database
 from upnext.db.inline import InlineConnection
@@ -42,7 +42,7 @@ async def test_only_sqlite_reads_use_the_inline_connection(db: Database) -> None
 
 
 async def test_errors_reach_the_caller_as_sqlalchemy_errors(db: Database) -> None:
-    with pytest.raises(OperationalError):
+    with pytest.raises(DBAPIError):
         async with db.read() as reader:
             await reader.execute(text("SELECT * FROM no_such_table"))
     async with db.read() as reader:  # the pool still serves healthy connections

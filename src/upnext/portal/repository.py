@@ -81,8 +81,11 @@ async def insert_key(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(api_keys.insert().values(values))
 
 
+_KEY = select(api_keys).where(api_keys.c.key_id == bindparam("key_id"))  # every request: built once
+
+
 async def get_key(conn: AsyncConnection, key_id: str) -> RowMapping | None:
-    result = await conn.execute(select(api_keys).where(api_keys.c.key_id == key_id))
+    result = await conn.execute(_KEY, {"key_id": key_id})
     return result.mappings().first()
 
 
