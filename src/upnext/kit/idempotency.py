@@ -119,18 +119,20 @@ class Idempotency:
             return
         outcome = await self.store.claim(owner, key, fingerprint(scope, body))
         if outcome == "claimed":
-            await self._run(scope, body, send, owner, key)
+            await self._run(scope, body, receive, send, owner, key)
         else:
             await _answer(outcome)(scope, receive, send)
 
-    async def _run(self, scope: Scope, body: bytes, send: Send, owner: str, key: str) -> None:
+    async def _run(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send, owner: str, key: str
+    ) -> None:
         """Run the request once, keeping its answer for retries."""
         sent = False
 
         async def replay_body() -> Message:
             nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
+            if sent:  # the body was read already: what follows is the client going away
+                return await receive()
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
