@@ -132,6 +132,10 @@ if databases.ON_POSTGRES:  # the outage is of a PostgreSQL server; SQLite has no
                     assert int(r.headers["Retry-After"]) >= 1
                     assert "Traceback" not in r.text
                 assert server.is_running()
+                # Metrics matter most now: they are served, the outage shows in them.
+                metrics = client.get("/metrics")
+                assert metrics.status_code == 200
+                assert 'route="/healthz",status="503"' in metrics.text
             # Back without a restart: the pool reconnects by itself.
             item = make_item(content_id="after-outage")
             r = _wait_until(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from upnext import metrics
 from upnext.db.engine import Database
@@ -16,6 +19,7 @@ from upnext.kit.responses import JSON, json_response
 from upnext.operations import repository as repo
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("upnext.operations")
 
 
 @cache
@@ -37,10 +41,15 @@ async def readyz(conn: Conn) -> JSON:
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def get_metrics(request: Request, conn: Conn) -> Response:
+async def get_metrics(request: Request) -> Response:
     """Prometheus metrics of this service (see docs/operations.md)."""
     db: Database = request.app.state.db
-    metrics.set_webhook_queue_depth(await repo.pending_deliveries(conn))
+    try:
+        async with db.read() as conn:
+            metrics.set_webhook_queue_depth(await repo.pending_deliveries(conn))
+    except (DBAPIError, PoolTimeout) as exc:
+        # Metrics matter most during an outage: serve the rest, keep the last queue depth.
+        log.warning("webhook queue depth unavailable: %s", exc.__class__.__name__)
     for pool, (in_use, idle, size) in db.pool_status().items():
         metrics.set_pool(pool, in_use, idle, size)
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
