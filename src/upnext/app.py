@@ -17,6 +17,7 @@ from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
 from upnext.idempotency import service as idempotency
+from upnext.kit import etag
 from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS, SecurityHeaders
 from upnext.kit.limits import BodyLimit
 from upnext.kit.ratelimit import MemoryCounter, Quota, RateLimit, RedisCounter
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     idempotency.install(app)  # inside BodyLimit, so it buffers only capped bodies
+    etag.install(app, applies=lambda path: path.startswith("/v1/"))
     app.add_middleware(BodyLimit, limit_for=body_limit)
     _protect(app, settings)
     return app

@@ -71,6 +71,10 @@ async def test_the_openapi_schema_documents_every_extension(client: httpx.AsyncC
     names = {p["name"]: p for p in session["parameters"]}
     assert {"per_series", "per_app_limit", "if-none-match"} <= set(names)
     assert "304" in session["responses"]
+    for path, operations in paths.items():
+        if path.startswith("/v1/") and "get" in operations:
+            names = [p["name"].lower() for p in operations["get"].get("parameters", [])]
+            assert "if-none-match" in names and "304" in operations["get"]["responses"], path
     item = schema["components"]["schemas"]["ItemIn"]["properties"]
     for field in ("event_time", "expires_at", "series_id"):
         assert item[field].get("examples"), field

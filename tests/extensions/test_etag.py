@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import Tenant, World
+from tests.factories import ADMIN, Tenant, World
 
 
 async def etag(client: httpx.AsyncClient, path: str, auth: tuple[str, str]) -> str:
@@ -83,3 +83,26 @@ async def test_every_list_carries_an_etag(client: httpx.AsyncClient, world: Worl
         tag = await etag(client, path, auth)
         r = await client.get(path, auth=auth, headers={"If-None-Match": tag})
         assert r.status_code == 304, path
+
+
+async def test_the_other_lists_carry_one_too(client: httpx.AsyncClient, world: World) -> None:
+    platform, app = await setup(world)
+    for path, auth in (
+        ("/v1/admin/apps", ADMIN),
+        ("/v1/admin/platforms", ADMIN),
+        (f"/v1/platforms/{platform.id}/apps", platform.auth),
+        (f"/v1/apps/{app.id}/webhook-deliveries", app.auth),
+    ):
+        tag = await etag(client, path, auth)
+        r = await client.get(path, auth=auth, headers={"If-None-Match": tag})
+        assert r.status_code == 304 and r.content == b"", path
+        assert r.headers["ETag"] == tag
+    await world.app("Another")
+    r = await client.get("/v1/admin/apps", auth=ADMIN, headers={"If-None-Match": tag})
+    assert r.status_code == 200
+
+
+async def test_errors_carry_no_etag(client: httpx.AsyncClient, world: World) -> None:
+    platform, _ = await setup(world)
+    r = await client.get("/v1/sessions/upnext/nope", auth=platform.auth)
+    assert r.status_code == 404 and "ETag" not in r.headers

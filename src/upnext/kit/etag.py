@@ -1,13 +1,20 @@
-"""Strong ETags over JSON bodies and ``If-None-Match`` answered with ``304 Not Modified``."""
+"""Strong ETags over JSON bodies and ``If-None-Match`` answered with ``304 Not Modified``.
+
+Endpoints that declare the header use ``cached_json``; ``ConditionalGet`` gives every
+other JSON ``GET`` the same behaviour without touching its code.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Header
+from fastapi import FastAPI, Header
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 IfNoneMatch = Annotated[
     str | None,
@@ -43,3 +50,83 @@ def cached_json(content: Any, if_none_match: str | None) -> Response:
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
+
+
+class ConditionalGet:
+    """Adds a body-hash ``ETag`` to ``200`` JSON answers of ``GET``s whose path ``applies``
+    and that carry none, and answers ``304`` when ``If-None-Match`` holds it."""
+
+    def __init__(self, app: ASGIApp, applies: Callable[[str], bool]) -> None:
+        self.app = app
+        self.applies = applies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not self.applies(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = Headers(raw=message["headers"])
+                plain = message["status"] == 200 and "etag" not in headers
+                if plain and headers.get("content-type", "").startswith("application/json"):
+                    start = message
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await _finish(scope, start, b"".join(chunks), send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, buffer)
+
+
+async def _finish(scope: Scope, start: Message, body: bytes, send: Send) -> None:
+    tag = etag_of(body)
+    headers = MutableHeaders(raw=list(start["headers"]))
+    headers["ETag"] = tag
+    held = Headers(scope=scope).get("if-none-match")
+    if held is not None and _matches(held, tag):
+        del headers["content-length"]
+        del headers["content-type"]
+        await send({**start, "status": 304, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({**start, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "An ETag of an earlier answer: 304 with no body while it is unchanged.",
+    "schema": {"type": "string"},
+    "example": '"5d41402abc4b2a76b9719d911017c592"',
+}
+
+
+def install(app: FastAPI, applies: Callable[[str], bool]) -> None:
+    """ETags and ``304`` on every JSON ``GET`` whose path ``applies``, documented."""
+    app.add_middleware(ConditionalGet, applies=applies)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path, operations in schema["paths"].items():
+            operation = operations.get("get")
+            if operation is None or not applies(path):
+                continue
+            names = {p["name"].lower() for p in operation.get("parameters", [])}
+            if "if-none-match" not in names:
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
+            operation["responses"].setdefault("304", NOT_MODIFIED[304])
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
