@@ -231,3 +231,25 @@ async def test_delivery_latency_is_recorded_in_ms(client: httpx.AsyncClient) -> 
     (attempt,) = delivery["attempts"]
     assert isinstance(attempt["latency_ms"], int) and attempt["latency_ms"] >= 0
     assert _ms(attempt["attempted_at"]) >= _ms(delivery["created_at"])
+
+
+async def test_an_unexpected_error_is_logged_as_an_attempt(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    # A secret that cannot sign (corrupted in the database) makes every attempt raise:
+    # the delivery still follows its schedule to failed, with the errors in its log.
+    with receiving() as receiver:
+        scene = await make_scene(client, receiver.url)
+        await asyncio.to_thread(_corrupt_secrets, database_url)
+        await scene.hide()
+        (delivery,) = await scene.wait_until("failed")
+    assert receiver.received == []
+    assert len(delivery["attempts"]) == 4
+    assert all(a["error"].startswith("internal error:") for a in delivery["attempts"])
+
+
+def _corrupt_secrets(database_url: str) -> None:
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(update(webhook_secrets).values(secret="whsec_"))
+    engine.dispose()

@@ -28,7 +28,7 @@ from upnext.kit.timestamps import now_us
 from upnext.settings import Settings
 from upnext.webhooks import repository as repo
 from upnext.webhooks import sender, signing
-from upnext.webhooks.retries import judge
+from upnext.webhooks.retries import Outcome, judge
 
 log = logging.getLogger("upnext.webhooks")
 
@@ -139,9 +139,17 @@ class Worker:
     ) -> None:
         delivery_id = row["delivery_id"]
         body = row["payload"]
-        headers = signing.headers(keys, delivery_id, int(time.time()), body)
         attempted_at = now_us()
-        attempt = await sender.post(client, url, headers, body, allow_private=self.allow_private)
+        try:
+            headers = signing.headers(keys, delivery_id, int(time.time()), body)
+            attempt = await sender.post(
+                client, url, headers, body, allow_private=self.allow_private
+            )
+        except Exception as error:
+            # Recorded like any failure, so the delivery still moves through its schedule
+            # instead of being claimed again and again with nothing in its log.
+            log.exception("webhook %s: attempt failed unexpectedly", delivery_id)
+            attempt = sender.Attempt(Outcome(error=f"internal error: {type(error).__name__}"), None)
         try:
             await self._record(row, url, claim, attempted_at, attempt)
         except Exception:
