@@ -53,3 +53,20 @@ async def test_api_responses_are_not_sniffed(client: httpx.AsyncClient) -> None:
     r = await client.get("/v1/admin/apps", auth=ADMIN)
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in r.headers
+
+
+async def test_an_unexpected_error_is_a_problem_without_a_trace(settings: Settings) -> None:
+    application = create_app(settings)
+
+    async def explode() -> None:
+        raise RuntimeError("internal detail: /srv/upnext/secret.py line 7")
+
+    application.add_api_route("/explode", explode)  # a bug, as any endpoint could have
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.get("/explode")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "internal"
+    assert "internal detail" not in r.text and "Traceback" not in r.text
