@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Row, create_engine, select
 from standardwebhooks import Webhook
 
 from tests import servers
 from tests.factories import ADMIN_KEY_ID, ADMIN_SECRET
 from tests.webhooks.receiver import receiving
 from tests.webhooks.scene import make_scene
+from upnext.db.engine import sync_url
+from upnext.db.tables import webhook_deliveries
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +90,27 @@ async def test_two_servers_deliver_every_event_exactly_once(database_url: str) -
     hidden = {json.loads(request.body)["data"]["content_id"] for request in receiver.received}
     assert hidden == set(scene.content_ids)
     assert all(len(delivery["attempts"]) == 1 for delivery in delivered)
+
+
+async def test_sigterm_gives_back_the_claim_of_an_attempt_in_flight(database_url: str) -> None:
+    # Without this, the next worker would wait for the 45 s lease to run out.
+    with receiving(delay=10) as receiver:
+        with servers.running(_env(database_url)) as server:
+            async with httpx.AsyncClient(base_url=server.base_url) as client:
+                scene = await make_scene(client, receiver.url)
+                await scene.hide()
+            await receiver.wait_for(1)  # the attempt is waiting for the receiver's answer
+            server.terminate()  # graceful; uvicorn then re-raises SIGTERM (exit -15)
+        row = await asyncio.to_thread(_delivery_of, database_url, scene.app.id)
+    assert row.status == "pending"
+    assert row.claimed_until is None
+    assert row.attempt_count == 0
+
+
+def _delivery_of(database_url: str, app_id: str) -> Row[Any]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        deliveries = webhook_deliveries
+        (row,) = conn.execute(select(deliveries).where(deliveries.c.app_id == app_id)).all()
+    engine.dispose()
+    return row
