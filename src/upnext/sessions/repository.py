@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.tables import avails, session_contexts, sessions
+from upnext.db.tables import app_media, avails, platform_data, session_contexts, sessions
 from upnext.kit.pagination import Page
 from upnext.kit.sql import insert_ignore, upsert
 
@@ -128,9 +130,24 @@ async def visible_contexts(conn: AsyncConnection, platform_id: str, session_id: 
     return list(result.scalars())
 
 
-# Built once: composing a join per request costs more than the indexed read it runs.
+@dataclass(frozen=True)
+class SessionView:
+    """What the aggregated list needs besides the items, read in one round trip."""
+
+    context_ids: list[str]  # attached, and their app still available to the platform
+    platform_data: dict[str, str]  # app_id -> the platform's stored JSON object
+    media: dict[str, set[str]]  # app_id -> uploaded file names
+
+
+# Built once: composing these joins per request costs more than the indexed reads they run.
+# The available apps' platform data and media ride along (a few rows per context).
 _SESSION_VIEW = (
-    select(session_contexts.c.context_id, avails.c.app_id.label("available"))
+    select(
+        session_contexts.c.context_id,
+        avails.c.app_id.label("available"),
+        platform_data.c.data,
+        app_media.c.file_name,
+    )
     .select_from(
         sessions.outerjoin(
             session_contexts,
@@ -138,7 +155,8 @@ _SESSION_VIEW = (
                 session_contexts.c.platform_id == sessions.c.platform_id,
                 session_contexts.c.session_id == sessions.c.session_id,
             ),
-        ).outerjoin(
+        )
+        .outerjoin(
             avails,
             and_(
                 avails.c.app_id == session_contexts.c.app_id,
@@ -146,6 +164,14 @@ _SESSION_VIEW = (
                 avails.c.enabled.is_(True),
             ),
         )
+        .outerjoin(
+            platform_data,
+            and_(
+                platform_data.c.platform_id == sessions.c.platform_id,
+                platform_data.c.app_id == avails.c.app_id,
+            ),
+        )
+        .outerjoin(app_media, app_media.c.app_id == avails.c.app_id)
     )
     .where(
         sessions.c.platform_id == bindparam("platform_id"),
@@ -155,13 +181,24 @@ _SESSION_VIEW = (
 )
 
 
-async def visible_contexts_of_session(
+async def session_view(
     conn: AsyncConnection, platform_id: str, session_id: str
-) -> list[str] | None:
-    """``visible_contexts`` and ``session_exists`` in one round trip: None if no session."""
+) -> SessionView | None:
+    """The session's visible contexts with their apps' extras; None if no such session."""
     params = {"platform_id": platform_id, "session_id": session_id}
     rows = (await conn.execute(_SESSION_VIEW, params)).all()
     if not rows:
         return None
-    # One row per attached context (its app available or not), or one NULL row for none.
-    return [row.context_id for row in rows if row.available is not None]
+    # At least one row per attached context (one NULL row for a session without any).
+    context_ids: dict[str, None] = {}
+    data: dict[str, str] = {}
+    media: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if row.available is None:
+            continue
+        context_ids[row.context_id] = None
+        if row.data is not None:
+            data[row.available] = row.data
+        if row.file_name is not None:
+            media[row.available].add(row.file_name)
+    return SessionView(list(context_ids), data, media)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -121,11 +121,11 @@ async def aggregated_list(
     media_base: str,
     view: ListView,
 ) -> tuple[list[dict[str, Any]], int]:
-    context_ids = await repo.visible_contexts_of_session(conn, platform_id, session_id)
-    if context_ids is None:
+    found = await repo.session_view(conn, platform_id, session_id)
+    if found is None:
         raise NotFound(f"No session {session_id}.", code="session_not_found")
-    rows, total = await contexts_repo.list_items(conn, context_ids, page, view)
-    return await _for_platform(conn, platform_id, rows, media_base), total
+    rows, total = await contexts_repo.list_items(conn, found.context_ids, page, view)
+    return _render(rows, found.platform_data, found.media, media_base), total
 
 
 async def context_list(
@@ -151,12 +151,23 @@ async def _for_platform(
     if not app_ids:
         return []
     data, names = await portal_repo.app_extras(conn, platform_id, app_ids)
+    return _render(rows, data, names, media_base)
+
+
+def _render(
+    rows: Iterable[Row[Any]],
+    data: Mapping[str, str],
+    names: Mapping[str, set[str]],
+    media_base: str,
+) -> list[dict[str, Any]]:
+    """List Item Objects with each app's ``platform_data`` and ``app_media``."""
+    rows = list(rows)
     extras = {
         app_id: (
             orjson.loads(data.get(app_id, "{}")),
             media_urls(media_base, app_id, names.get(app_id, set())),
         )
-        for app_id in app_ids
+        for app_id in {row.app_id for row in rows}
     }
     rendered = []
     for row in rows:
