@@ -150,9 +150,16 @@ class ItemOut(BaseModel):
     position: int | None = None
     duration: int
     hidden: bool
-    event_time: str | None = Field(None, description="Extension: only when written.")
-    expires_at: str | None = Field(None, description="Extension: only when written.")
-    series_id: str | None = Field(None, description="Extension: only when written.")
+    # Extensions (docs/extensions.md): present only on items written with them.
+    event_time: str | None = Field(
+        None, examples=["2024-05-01T20:15:03.120Z"], description="Extension: only when written."
+    )
+    expires_at: str | None = Field(
+        None, examples=["2024-06-30T00:00:00.000Z"], description="Extension: only when written."
+    )
+    series_id: str | None = Field(
+        None, examples=["show-colt"], description="Extension: only when written."
+    )
 
 
 class SessionItemOut(ItemOut):
