@@ -76,7 +76,9 @@ class Database:
             self._writer = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
-            self._reader = self._writer
+            # Under READ COMMITTED every statement takes its own snapshot anyway, so a read
+            # transaction buys no consistency: autocommit saves its BEGIN and ROLLBACK.
+            self._reader = self._writer.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,7 +99,7 @@ class Database:
     def pool_status(self) -> dict[str, tuple[int, int, int]]:
         """For metrics: connections in use, idle and the configured size, per pool."""
         engines = {"writer": self._writer}
-        if self._reader is not self._writer:
+        if self.is_sqlite:  # on PostgreSQL both share one pool
             engines["reader"] = self._reader
         status = {}
         for name, engine in engines.items():
@@ -107,5 +109,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self._writer.dispose()
-        if self._reader is not self._writer:
+        if self.is_sqlite:
             await self._reader.dispose()
