@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from upnext.db.inline import inline_creator
+from upnext.kit.writelock import WriteLock
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -67,6 +68,9 @@ class Database:
         if self.dialect == "sqlite":
             self._writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
             _sqlite_pragmas(self._writer, "BEGIN IMMEDIATE")
+            # Processes queue for that lock on a file beside the database (kit.writelock).
+            path = url.database or ""
+            self._queue = WriteLock(f"{path}-writer.lock") if path not in ("", ":memory:") else None
             # Reads run on the event loop (upnext.db.inline): no thread hop per statement.
             self._reader = create_async_engine(
                 url, pool_size=8, max_overflow=8, async_creator=inline_creator(url.database or "")
@@ -79,6 +83,7 @@ class Database:
             # Under READ COMMITTED every statement takes its own snapshot anyway, so a read
             # transaction buys no consistency: autocommit saves its BEGIN and ROLLBACK.
             self._reader = self._writer.execution_options(isolation_level="AUTOCOMMIT")
+            self._queue = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,7 +98,11 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits when the block ends without error."""
-        async with self._writer.begin() as conn:
+        if self._queue is None:
+            async with self._writer.begin() as conn:
+                yield conn
+            return
+        async with self._queue.held(), self._writer.begin() as conn:
             yield conn
 
     def pool_status(self) -> dict[str, tuple[int, int, int]]:
@@ -111,3 +120,5 @@ class Database:
         await self._writer.dispose()
         if self.is_sqlite:
             await self._reader.dispose()
+        if self._queue is not None:
+            self._queue.close()
