@@ -2,10 +2,11 @@
 
 aiosqlite sends every call (cursor, execute, fetch, close) to a thread and back: four
 thread hops per statement, each costing more than the indexed read it carries. A read in
-WAL mode never waits for a writer, so it can run directly on the loop instead; these
-classes give the sqlite3 module the awaitable shape the dialect expects. Only the read
-engine uses them: a write may wait for another process's lock, which must not block the
-loop, so writes keep aiosqlite's thread.
+WAL mode never waits for a writer, and a writer that holds the process queue
+(upnext.kit.writelock) finds SQLite's lock free, so both can run directly on the loop;
+these classes give the sqlite3 module the awaitable shape the dialect expects. The cost:
+a commit's fsync (well under a millisecond here) and, if a process outside the queue (a
+migration, a tool) holds the lock, the busy wait, happen on the loop.
 """
 
 from __future__ import annotations
