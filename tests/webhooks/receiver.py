@@ -17,6 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 Answer = int | tuple[int, dict[str, str]]
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when many attempts arrive at once, and
+    # the dropped ones wait a second for the TCP retry: that would measure the receiver.
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Received:
     path: str
@@ -43,7 +49,7 @@ class Receiver:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -253,3 +253,29 @@ def _corrupt_secrets(database_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(webhook_secrets).values(secret="whsec_"))
     engine.dispose()
+
+
+async def test_parked_events_of_many_apps_all_arrive_when_their_urls_are_set_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    # Regression: parking raced with un-parking on PostgreSQL and kept some apps' events
+    # parked for good although their URLs were set.
+    with receiving() as receiver:
+        scenes = [await make_scene(client, None, items=3) for _ in range(8)]
+        for scene in scenes:
+            for content_id in scene.content_ids:
+                await scene.hide(content_id)
+        for scene in scenes:
+            await _parked_all(scene)
+        responses = await asyncio.gather(*(scene.set_url(receiver.url) for scene in scenes))
+        assert all(r.status_code == 200 for r in responses)
+        await receiver.wait_for(24, within=30)
+
+
+async def _parked_all(scene: Scene) -> None:
+    for _ in range(100):
+        items = (await scene.deliveries(status="pending"))["items"]
+        if all("next_attempt_at" not in d for d in items):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not parked")

@@ -77,34 +77,41 @@ def _app_receives(now: int) -> Any:
     return and_(endpoint, secret)
 
 
-async def any_due(conn: AsyncConnection, now: int) -> bool:
-    """A cheap read before claiming, so an idle worker never takes the write lock."""
-    query = select(d.c.delivery_id).where(_due(now), _app_receives(now))
-    return (await conn.execute(query.limit(1))).first() is not None
-
-
-async def claim_due(
-    conn: AsyncConnection, now: int, claim: int, limit: int, skip_apps: Iterable[str]
+async def due(
+    conn: AsyncConnection, now: int, limit: int, skip_apps: Iterable[str]
 ) -> list[RowMapping]:
-    """Mark up to ``limit`` due deliveries as claimed until ``claim``; return them.
-
-    ``FOR UPDATE SKIP LOCKED`` lets several processes on PostgreSQL claim disjoint rows
-    without waiting on each other; SQLite ignores it and serializes the whole claim on
-    its single writer instead.
-    """
-    due = (
-        select(d.c.delivery_id)
+    """Up to ``limit`` deliveries that are due and whose app can receive, oldest due first,
+    leaving out ``skip_apps`` (endpoints already busy in this worker). A plain read: the
+    claim re-checks each row, so a worker never takes the write lock just to look."""
+    query = (
+        select(d.c.delivery_id, d.c.app_id)
         .where(_due(now), _app_receives(now))
         .order_by(d.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     skip = list(skip_apps)
     if skip:
-        due = due.where(d.c.app_id.not_in(skip))
+        query = query.where(d.c.app_id.not_in(skip))
+    return list((await conn.execute(query)).mappings())
+
+
+async def claim_due(
+    conn: AsyncConnection, delivery_ids: Iterable[str], now: int, claim: int
+) -> list[RowMapping]:
+    """Lease those of ``delivery_ids`` that are still due until ``claim``; return them.
+
+    ``FOR UPDATE SKIP LOCKED`` lets several processes on PostgreSQL claim at once: a row
+    another worker is claiming is skipped, and one it has claimed is no longer due when
+    re-checked. SQLite ignores it and serializes the claim on its single writer instead.
+    """
+    still_due = (
+        select(d.c.delivery_id)
+        .where(d.c.delivery_id.in_(list(delivery_ids)), _due(now))
+        .with_for_update(skip_locked=True)
+    )
     result = await conn.execute(
         update(d)
-        .where(d.c.delivery_id.in_(due.scalar_subquery()))
+        .where(d.c.delivery_id.in_(still_due.scalar_subquery()))
         .values(claimed_until=claim)
         .returning(d.c.delivery_id, d.c.app_id, d.c.event_type, d.c.payload, d.c.attempt_count)
     )
@@ -113,15 +120,33 @@ async def claim_due(
 
 # Deliveries of an app that cannot receive are parked (pending, next_attempt_at NULL):
 # out of the due range of the index, so thousands of them cost the polling nothing.
+#
+# Parking must never undo a concurrent unpark (an app gaining a URL or a secret): it locks
+# the apps' rows first, as every configuration change does, and decides in a statement
+# that starts after the lock, so it sees any configuration that committed meanwhile.
 
 
-async def any_to_park(conn: AsyncConnection, now: int) -> bool:
-    query = select(d.c.delivery_id).where(_due(now), ~_app_receives(now))
-    return (await conn.execute(query.limit(1))).first() is not None
+async def apps_to_park(conn: AsyncConnection, now: int) -> list[str]:
+    query = select(d.c.app_id).where(_due(now), ~_app_receives(now)).distinct().limit(100)
+    return list((await conn.execute(query)).scalars())
 
 
-async def park(conn: AsyncConnection, now: int) -> None:
-    await conn.execute(update(d).where(_due(now), ~_app_receives(now)).values(next_attempt_at=None))
+async def lock_apps(conn: AsyncConnection, app_ids: Iterable[str]) -> None:
+    """Lock the apps' rows (PostgreSQL) against concurrent configuration changes."""
+    await conn.execute(
+        select(apps.c.app_id)
+        .where(apps.c.app_id.in_(list(app_ids)))
+        .order_by(apps.c.app_id)
+        .with_for_update()
+    )
+
+
+async def park(conn: AsyncConnection, app_ids: Iterable[str], now: int) -> None:
+    await conn.execute(
+        update(d)
+        .where(d.c.app_id.in_(list(app_ids)), _due(now), ~_app_receives(now))
+        .values(next_attempt_at=None)
+    )
 
 
 async def unpark(conn: AsyncConnection, app_id: str, now: int) -> None:
@@ -133,10 +158,13 @@ async def unpark(conn: AsyncConnection, app_id: str, now: int) -> None:
     )
 
 
-async def release(conn: AsyncConnection, claims: dict[str, int]) -> None:
-    """Give claimed deliveries back unattempted, each only while its claim still holds."""
-    for delivery_id, claim in claims.items():
-        await update_delivery(conn, delivery_id, {"claimed_until": None}, claim=claim)
+async def release(conn: AsyncConnection, delivery_ids: Iterable[str], claim: int) -> None:
+    """Give claimed deliveries back unattempted, those the lease ``claim`` still holds."""
+    await conn.execute(
+        update(d)
+        .where(d.c.delivery_id.in_(list(delivery_ids)), d.c.claimed_until == claim)
+        .values(claimed_until=None)
+    )
 
 
 # attempts

@@ -66,6 +66,7 @@ async def check_webhook_url(url: str, *, allow_private: bool) -> None:
 async def rotate_secret(conn: AsyncConnection, app_id: str) -> dict[str, str]:
     """A new signing secret; the previous one keeps signing for 24 hours beside it."""
     await portal.get_app(conn, app_id)
+    await repo.lock_apps(conn, [app_id])  # a worker must not park what we unpark below
     now = now_us()
     secret = signing.new_secret()
     await repo.retire_secrets(conn, app_id, now + ROTATION_OVERLAP_US)

@@ -37,6 +37,7 @@ PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot rece
 LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
 MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
+CANDIDATES = 200  # due deliveries read per poll, to choose from with room per endpoint
 METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
 
@@ -48,6 +49,7 @@ class Worker:
         self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
         self.claims: dict[str, int] = {}  # delivery_id -> our lease on it
         self.tasks: set[asyncio.Task[None]] = set()
+        self.wake = asyncio.Event()  # set when an attempt ends
 
     async def run(self) -> None:
         """Deliver until cancelled; then give back the leases of unfinished attempts."""
@@ -66,15 +68,14 @@ class Worker:
                         await asyncio.sleep(1)
                         continue
                     if not started:
-                        await asyncio.sleep(POLL_SECONDS)
+                        await self._idle()
             finally:
                 await self._stop()
 
     async def tick(self, client: httpx.AsyncClient) -> int:
-        """Claim what is due and start sending it; how many attempts were started."""
+        """Claim what is due and has room, and start sending it; how many were started."""
         free = MAX_IN_FLIGHT - len(self.tasks)
         if free <= 0:
-            await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
             return 0
         rows, claim = await self._claim(free)
         if not rows:
@@ -83,38 +84,60 @@ class Worker:
         async with self.db.read() as conn:
             urls = await repo.endpoints_of(conn, app_ids)
             keys = await repo.active_secrets(conn, app_ids, now_us())
-        unsent: dict[str, int] = {}
+        unsent = []
         for row in rows:
             app_id = row["app_id"]
-            if app_id not in urls or not keys.get(app_id) or self._saturated(app_id):
-                unsent[row["delivery_id"]] = claim  # configuration changed, or endpoint busy
+            if app_id not in urls or not keys.get(app_id):
+                unsent.append(row["delivery_id"])  # its configuration changed meanwhile
                 continue
             self._start(client, row, urls[app_id], keys[app_id], claim)
         if unsent:
             async with self.db.write() as conn:
-                await repo.release(conn, unsent)
+                await repo.release(conn, unsent, claim)
         return len(rows) - len(unsent)
 
-    async def _claim(self, limit: int) -> tuple[list[RowMapping], int]:
+    async def _claim(self, free: int) -> tuple[list[RowMapping], int]:
         now = now_us()
+        busy = [app_id for app_id in self.in_flight if self._room(app_id) <= 0]
         async with self.db.read() as conn:
-            if not await repo.any_due(conn, now):
-                return [], 0
-        busy = [app_id for app_id in self.in_flight if self._saturated(app_id)]
+            candidates = await repo.due(conn, now, CANDIDATES, busy)
+        chosen = self._choose(candidates, free)
+        if not chosen:
+            return [], 0
         claim = now + LEASE_US + secrets.randbelow(1_000_000)  # unique: it fences our writes
         async with self.db.write() as conn:
-            return await repo.claim_due(conn, now, claim, limit, busy), claim
+            return await repo.claim_due(conn, chosen, now, claim), claim
+
+    def _choose(self, candidates: list[RowMapping], free: int) -> list[str]:
+        """Oldest due first, no more per endpoint than it has room for."""
+        room = {row["app_id"]: self._room(row["app_id"]) for row in candidates}
+        chosen: list[str] = []
+        for row in candidates:
+            if len(chosen) == free:
+                break
+            if room[row["app_id"]] > 0:
+                room[row["app_id"]] -= 1
+                chosen.append(row["delivery_id"])
+        return chosen
 
     async def _park(self) -> None:
-        now = now_us()
         async with self.db.read() as conn:
-            if not await repo.any_to_park(conn, now):
-                return
+            app_ids = await repo.apps_to_park(conn, now_us())
+        if not app_ids:
+            return
         async with self.db.write() as conn:
-            await repo.park(conn, now)
+            await repo.lock_apps(conn, app_ids)
+            await repo.park(conn, app_ids, now_us())
 
-    def _saturated(self, app_id: str) -> bool:
-        return self.in_flight[app_id] >= MAX_PER_ENDPOINT
+    def _room(self, app_id: str) -> int:
+        return MAX_PER_ENDPOINT - self.in_flight[app_id]
+
+    async def _idle(self) -> None:
+        """Wait for the next poll, or less if an attempt ends and frees room."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(POLL_SECONDS):
+                await self.wake.wait()
+        self.wake.clear()
 
     def _start(
         self, client: httpx.AsyncClient, row: RowMapping, url: str, keys: list[str], claim: int
@@ -131,6 +154,7 @@ class Worker:
             self.in_flight[app_id] -= 1
             if self.in_flight[app_id] <= 0:
                 del self.in_flight[app_id]
+            self.wake.set()
 
         task.add_done_callback(done)
 
@@ -208,9 +232,13 @@ class Worker:
         if unfinished:
             # Interrupted attempts are sent again at once by whichever worker runs next,
             # rather than after their lease would have run out.
+            by_claim: dict[int, list[str]] = {}
+            for delivery_id, claim in unfinished.items():
+                by_claim.setdefault(claim, []).append(delivery_id)
             with contextlib.suppress(Exception):
                 async with self.db.write() as conn:
-                    await repo.release(conn, unfinished)
+                    for claim, delivery_ids in by_claim.items():
+                        await repo.release(conn, delivery_ids, claim)
 
 
 async def deliver_webhooks(db: Database, settings: Settings) -> None:
