@@ -12,8 +12,9 @@ def now_us() -> int:
 
 def iso(us: int) -> str:
     """``2023-12-20T19:02:28.285Z`` for a microsecond timestamp."""
-    moment = datetime.fromtimestamp(us / 1_000_000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(us // 1000) % 1000:03d}Z"
+    # Integer arithmetic and gmtime: a third of the cost of a datetime, 50 times per list.
+    seconds, micros = divmod(us, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros // 1000:03d}Z"
 
 
 # 9999-12-31T23:59:59Z: the last whole second ``iso`` can render.
