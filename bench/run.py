@@ -253,7 +253,7 @@ def main(**options: Any) -> None:
         "databases": [],
     }
     items = parse_scale(options["scale"])
-    for kind in options["databases"].split(","):
+    for kind in filter(None, options["databases"].split(",")):
         run["databases"].append(_one_database(kind, items, options, settings, logs))
     sqlite_main = next((d for d in run["databases"] if d["database"] == "sqlite"), None)
     scales = [parse_scale(s) for s in options["growth"].split(",") if s]
