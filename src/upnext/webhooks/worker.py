@@ -32,7 +32,7 @@ from upnext.webhooks.retries import Outcome, judge
 
 log = logging.getLogger("upnext.webhooks")
 
-POLL_SECONDS = 0.1  # how often an idle worker looks for due deliveries
+POLL_SECONDS = 0.05  # how often an idle worker looks for due deliveries (one indexed read)
 PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot receive
 LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
