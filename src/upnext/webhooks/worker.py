@@ -38,12 +38,18 @@ LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a s
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
 MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
 CANDIDATES = 200  # due deliveries read per poll, to choose from with room per endpoint
+# On shutdown (SIGTERM), attempts in flight get this long to finish and be recorded: more
+# than the 15 s an attempt may take, so a graceful stop never interrupts a sound attempt.
+DRAIN_SECONDS = 20.0
 METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
 
 class Worker:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, *, drain_seconds: float = DRAIN_SECONDS
+    ) -> None:
         self.db = db
+        self.drain_seconds = drain_seconds
         self.schedule = settings.retry_schedule
         self.allow_private = settings.webhook_allow_private
         self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
@@ -52,7 +58,8 @@ class Worker:
         self.wake = asyncio.Event()  # set when an attempt ends
 
     async def run(self) -> None:
-        """Deliver until cancelled; then give back the leases of unfinished attempts."""
+        """Deliver until cancelled; then let attempts in flight finish (up to
+        ``drain_seconds``) and give back the leases of any that did not."""
         async with sender.new_client() as client:
             try:
                 parked_at = 0.0
@@ -223,6 +230,8 @@ class Worker:
             metrics.record_webhook_attempt(METRIC_OUTCOMES[verdict.status], seconds)
 
     async def _stop(self) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=self.drain_seconds)
         unfinished = dict(self.claims)  # finished tasks remove their claims from self.claims
         for task in self.tasks:
             task.cancel()
