@@ -1,4 +1,4 @@
-"""SQLite statements on the event loop (upnext.db.inline) behave like aiosqlite's."""
+"""SQLite reads on the event loop (upnext.db.inline) behave like aiosqlite's."""
 
 from __future__ import annotations
 
@@ -32,11 +32,13 @@ async def test_reads_see_committed_writes_and_not_uncommitted_ones(db: Database)
     assert names == ["TV"]
 
 
-async def test_sqlite_reads_and_queued_writes_use_the_inline_connection(db: Database) -> None:
-    for transaction in (db.read(), db.write()):
-        async with transaction as conn:
-            raw = await conn.get_raw_connection()
-            assert isinstance(raw.driver_connection, InlineConnection) == db.is_sqlite
+async def test_only_sqlite_reads_use_the_inline_connection(db: Database) -> None:
+    async with db.read() as reader:
+        raw = await reader.get_raw_connection()
+        assert isinstance(raw.driver_connection, InlineConnection) == db.is_sqlite
+    async with db.write() as writer:
+        raw = await writer.get_raw_connection()
+        assert not isinstance(raw.driver_connection, InlineConnection)
 
 
 async def test_errors_reach_the_caller_as_sqlalchemy_errors(db: Database) -> None:

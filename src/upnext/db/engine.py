@@ -69,12 +69,9 @@ class Database:
             # Processes queue for that lock on a file beside the database (kit.writelock).
             path = url.database or ""
             self._queue = WriteLock(f"{path}-writer.lock") if path not in ("", ":memory:") else None
-            # Whoever holds the queue finds SQLite's lock free, so its statements can run on
-            # the loop too; without a queue (in-memory) writes keep aiosqlite's thread.
-            inline = {"async_creator": inline_creator(path)} if self._queue else {}
-            self._writer = create_async_engine(
-                url, pool_size=1, max_overflow=0, pool_timeout=60, **inline
-            )
+            # Writes keep aiosqlite's thread: a long write transaction (the purge job's scan
+            # of every item) would otherwise stall every request of the process.
+            self._writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
             _sqlite_pragmas(self._writer, "BEGIN IMMEDIATE")
             # Reads run on the event loop (upnext.db.inline): no thread hop per statement.
             self._reader = create_async_engine(

@@ -2,11 +2,11 @@
 
 aiosqlite sends every call (cursor, execute, fetch, close) to a thread and back: four
 thread hops per statement, each costing more than the indexed read it carries. A read in
-WAL mode never waits for a writer, and a writer that holds the process queue
-(upnext.kit.writelock) finds SQLite's lock free, so both can run directly on the loop;
-these classes give the sqlite3 module the awaitable shape the dialect expects. The cost:
-a commit's fsync (well under a millisecond here) and, if a process outside the queue (a
-migration, a tool) holds the lock, the busy wait, happen on the loop.
+WAL mode never waits for a writer, so it can run directly on the loop instead; these
+classes give the sqlite3 module the awaitable shape the dialect expects. Only the read
+engine uses them, and the reads of requests are short index range scans. Writes keep
+aiosqlite's thread: a write may wait for a lock or run long (the purge job's scan), and
+the loop must not wait with it. (Inline writes measured +37 % item PUTs/s at 10k items.)
 """
 
 from __future__ import annotations
