@@ -153,6 +153,7 @@ def _one_database(
     click.echo(f"{kind}, {scale_name(items)} items")
     url, targets, info = _prepare(kind, items, options["seed"], options["reuse"])
     app = _upnext(url, settings, logs / f"upnext-{kind}.log")
+    click.echo(f"  start-up work settled after {app.settled_s} s")
     ceiling_command = settings.ceiling_command(CEILING_PORT)
     ceiling = start(ceiling_command, CEILING_PORT, settings, {}, logs / "ceiling.log")
     try:
@@ -166,7 +167,10 @@ def _one_database(
     finally:
         app.stop()
         ceiling.stop()
-    return {"database": kind, "data": info, "rows": rows, "peak_rss_mb": rss, "webhooks": hooks}
+    return {
+        "database": kind, "data": info, "rows": rows, "peak_rss_mb": rss, "webhooks": hooks,
+        "settled_s": app.settled_s,
+    }  # fmt: skip
 
 
 def _growth(
@@ -181,10 +185,13 @@ def _growth(
     for items in scales:
         if main is not None and main["data"]["items"] == items:
             row = next(r for r in main["rows"] if r["scenario"] == "aggregated list")
+            settled = main["settled_s"]
         else:
             click.echo(f"growth: sqlite, {scale_name(items)} items")
             url, targets, _ = _prepare("sqlite", items, options["seed"], options["reuse"])
             app = _upnext(url, settings, logs / "upnext-growth.log")
+            settled = app.settled_s
+            click.echo(f"    start-up work settled after {settled} s")
             try:
                 wrk(app.url, targets, "list", seconds=2, connections=options["connections"])
                 row = wrk(
@@ -201,7 +208,11 @@ def _growth(
             f"p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms"
         )
         points.append(
-            {"items": items, **{k: row[k] for k in ("rps", "p50_ms", "p90_ms", "p99_ms")}}
+            {
+                "items": items,
+                "settled_s": settled,
+                **{k: row[k] for k in ("rps", "p50_ms", "p90_ms", "p99_ms")},
+            }
         )
     return points
 
