@@ -137,6 +137,11 @@ async def context_list(
     media_base: str,
     view: ListView,
 ) -> tuple[list[dict[str, Any]], int]:
+    found = await repo.session_view(conn, platform_id, session_id)
+    if found is not None and context_id in found.context_ids:  # the usual case: 1 query
+        rows, total = await contexts_repo.list_items(conn, [context_id], page, view)
+        return _render(rows, found.platform_data, found.media, media_base), total
+    # Not visible: attachment() names the reason (or it has just become visible).
     await attachment(conn, platform_id, session_id, context_id)
     rows, total = await contexts_repo.list_items(conn, [context_id], page, view)
     return await _for_platform(conn, platform_id, rows, media_base), total
