@@ -7,6 +7,7 @@ it gracefully (``terminate``) or abruptly (``kill``, SIGKILL).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -84,10 +85,16 @@ class Server:
         if self.is_running():
             self.process.send_signal(sig)
         try:
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            return self.process.wait()
+            code = self.process.wait()
+        # `serve --workers N` forks worker processes that outlive a SIGKILLed supervisor;
+        # left running, they would keep serving and delivering webhooks from the shared
+        # test database into later tests. Each server runs in a process group of its own.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return code
 
 
 def start(
@@ -117,6 +124,7 @@ def start(
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     server = Server(process, port if serving else None, log)
     if serving and wait:
