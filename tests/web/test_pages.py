@@ -287,3 +287,18 @@ async def test_a_key_pasted_as_key_id_colon_secret_signs_in(portal: PortalClient
     await portal.get("/login")
     r = await portal.post("/login", {"key_id": f" {ADMIN_KEY_ID}:{ADMIN_SECRET} ", "secret": ""})
     assert r.status_code == 303 and r.headers["location"] == "/portal/admin"
+
+
+async def test_portal_admin_actions_are_audited_as_the_signed_in_key(
+    portal: PortalClient, client: httpx.AsyncClient
+) -> None:
+    await portal.sign_in(ADMIN_KEY_ID, ADMIN_SECRET)
+    r = await portal.post("/admin/platforms", {"csrf_token": portal.token, "name": "Acme"})
+    assert r.status_code == 303
+    r = await portal.post("/admin/apps", {"csrf_token": portal.token, "name": "Flix"})
+    assert r.status_code == 303
+    log = (await client.get("/v1/admin/audit-log", auth=(ADMIN_KEY_ID, ADMIN_SECRET))).json()
+    assert [(e["action"], e["key_id"]) for e in log["items"]] == [
+        ("app.create", ADMIN_KEY_ID),
+        ("platform.create", ADMIN_KEY_ID),
+    ]

@@ -42,12 +42,12 @@ async def overview(request: Request, conn: ReadConn, viewer: Operator) -> Respon
 async def create_platform(
     request: Request,
     conn: WriteConn,
-    _: Operator,
-    __: Csrf,
+    viewer: Operator,
+    _: Csrf,
     name: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Create a platform."""
-    created = await portal.create_platform(conn, parse(NameIn, {"name": name}).name)
+    created = await portal.create_platform(conn, parse(NameIn, {"name": name}).name, actor=viewer)
     session_of(request).add_flash("ok", f"Platform {created['name']} created.")
     return redirect(request, "/admin")
 
@@ -56,12 +56,12 @@ async def create_platform(
 async def create_app(
     request: Request,
     conn: WriteConn,
-    _: Operator,
-    __: Csrf,
+    viewer: Operator,
+    _: Csrf,
     name: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Create an app."""
-    created = await portal.create_app(conn, parse(NameIn, {"name": name}).name)
+    created = await portal.create_app(conn, parse(NameIn, {"name": name}).name, actor=viewer)
     session_of(request).add_flash("ok", f"App {created['name']} created.")
     return redirect(request, "/admin")
 
@@ -71,7 +71,7 @@ async def create_platform_key(
     request: Request, platform_id: ServerId, conn: WriteConn, viewer: Operator, _: Csrf
 ) -> Response:
     """Create a platform key and show its secret, this once."""
-    key = await portal.create_key(conn, "platform", platform_id=platform_id)
+    key = await portal.create_key(conn, "platform", platform_id=platform_id, actor=viewer)
     return page(request, "key_created.html", 201, viewer=viewer, key=key)
 
 
@@ -80,7 +80,7 @@ async def create_app_key(
     request: Request, app_id: ServerId, conn: WriteConn, viewer: Operator, _: Csrf
 ) -> Response:
     """Create a publisher key and show its secret, this once."""
-    key = await portal.create_key(conn, "publisher", app_id=app_id)
+    key = await portal.create_key(conn, "publisher", app_id=app_id, actor=viewer)
     return page(request, "key_created.html", 201, viewer=viewer, key=key)
 
 
