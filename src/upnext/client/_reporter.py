@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -83,19 +83,24 @@ def _progress_body(
     return body
 
 
-class _Reporter:
+C = TypeVar("C", UpNextClient, AsyncUpNextClient)
+
+
+class _Reporter(Generic[C]):
     def __init__(
         self,
+        client: C,
         context_id: str,
         item: Item | Mapping[str, Any],
         *,
-        next_item: Item | Mapping[str, Any] | None,
-        credits_position: int | None,
-        thresholds: Thresholds,
-        long_pause: float,
-        clock: Callable[[], float],
+        next_item: Item | Mapping[str, Any] | None = None,
+        credits_position: int | None = None,
+        thresholds: Thresholds = DEFAULT,
+        long_pause: float = LONG_PAUSE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         duration = item.duration if isinstance(item, Item) else int(item["duration"])
+        self._client: C = client
         self.context_id = context_id
         self.item = item
         self.next_item = next_item
@@ -112,35 +117,12 @@ class _Reporter:
         return _progress_body(self.item, report, self.credits_position, self.next_item)
 
 
-class PlaybackReporter(_Reporter):
+class PlaybackReporter(_Reporter[UpNextClient]):
     """Reports one viewing of ``item`` to ``context_id`` through an ``UpNextClient``.
 
     Call ``poll()`` from a timer while the player is paused so that a long pause is
     reported even if no other event follows.
     """
-
-    def __init__(
-        self,
-        client: UpNextClient,
-        context_id: str,
-        item: Item | Mapping[str, Any],
-        *,
-        next_item: Item | Mapping[str, Any] | None = None,
-        credits_position: int | None = None,
-        thresholds: Thresholds = DEFAULT,
-        long_pause: float = LONG_PAUSE,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            context_id,
-            item,
-            next_item=next_item,
-            credits_position=credits_position,
-            thresholds=thresholds,
-            long_pause=long_pause,
-            clock=clock,
-        )
-        self._client = client
 
     def _on(self, kind: str, position: int | None) -> None:
         body = self._due(kind, position)
@@ -169,31 +151,8 @@ class PlaybackReporter(_Reporter):
         self._on("poll", None)
 
 
-class AsyncPlaybackReporter(_Reporter):
+class AsyncPlaybackReporter(_Reporter[AsyncUpNextClient]):
     """``PlaybackReporter`` for an ``AsyncUpNextClient``."""
-
-    def __init__(
-        self,
-        client: AsyncUpNextClient,
-        context_id: str,
-        item: Item | Mapping[str, Any],
-        *,
-        next_item: Item | Mapping[str, Any] | None = None,
-        credits_position: int | None = None,
-        thresholds: Thresholds = DEFAULT,
-        long_pause: float = LONG_PAUSE,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            context_id,
-            item,
-            next_item=next_item,
-            credits_position=credits_position,
-            thresholds=thresholds,
-            long_pause=long_pause,
-            clock=clock,
-        )
-        self._client = client
 
     async def _on(self, kind: str, position: int | None) -> None:
         body = self._due(kind, position)
