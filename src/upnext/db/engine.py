@@ -4,7 +4,9 @@ SQLite allows one writer at a time. Each process therefore writes through a sing
 connection that starts its transactions with ``BEGIN IMMEDIATE``: waiting for that
 connection is the write lock, and taking the database lock up front means a transaction
 never has to upgrade from reader to writer (the upgrade is what deadlocks under
-concurrency). Reads use their own connections and, in WAL mode, never wait for the writer.
+concurrency). Processes queue for the writer on an ``flock`` beside the database
+(``kit.writelock``) rather than sleeping in SQLite's busy handler. Reads use their own
+connections on the event loop (``db.inline``) and, in WAL mode, never wait for the writer.
 ``synchronous=FULL`` makes every commit durable before the write is acknowledged.
 """
 
