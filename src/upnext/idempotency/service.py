@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -13,6 +12,7 @@ from starlette.types import Scope
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
 from upnext.kit.idempotency import WRITE_METHODS, Idempotency, Outcome, Replay
+from upnext.kit.openapi import Operation, edit_operations
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
 from upnext.portal import service as portal
@@ -118,16 +118,9 @@ def install(app: FastAPI) -> None:
     Call before the body-size middleware is added, so that bodies are capped first.
     """
     app.add_middleware(Idempotency, store=DatabaseStore(app), applies=_applies)
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = generate()
-        for path, operations in schema["paths"].items():
-            for method, operation in operations.items():
-                if _applies(path) and method.upper() in WRITE_METHODS:
-                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-        return schema
+    def document(path: str, method: str, operation: Operation) -> None:
+        if _applies(path) and method.upper() in WRITE_METHODS:
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    edit_operations(app, document)

@@ -16,6 +16,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from upnext.kit.openapi import Operation, edit_operations
+
 IfNoneMatch = Annotated[
     str | None,
     Header(
@@ -113,20 +115,13 @@ IF_NONE_MATCH_PARAMETER = {
 def install(app: FastAPI, applies: Callable[[str], bool]) -> None:
     """ETags and ``304`` on every JSON ``GET`` whose path ``applies``, documented."""
     app.add_middleware(ConditionalGet, applies=applies)
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = generate()
-        for path, operations in schema["paths"].items():
-            operation = operations.get("get")
-            if operation is None or not applies(path):
-                continue
-            names = {p["name"].lower() for p in operation.get("parameters", [])}
-            if "if-none-match" not in names:
-                operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
-            operation["responses"].setdefault("304", NOT_MODIFIED[304])
-        return schema
+    def document(path: str, method: str, operation: Operation) -> None:
+        if method != "get" or not applies(path):
+            return
+        names = {p["name"].lower() for p in operation.get("parameters", [])}
+        if "if-none-match" not in names:
+            operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
+        operation["responses"].setdefault("304", NOT_MODIFIED[304])
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    edit_operations(app, document)

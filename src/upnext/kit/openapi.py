@@ -1,9 +1,12 @@
-"""OpenAPI fragments shared by endpoints: documented error responses."""
+"""OpenAPI fragments shared by endpoints: documented error responses, and a way for
+middleware to document what routes do not declare themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 
@@ -55,3 +58,23 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 class Message(BaseModel):
     message: str = "Success"
+
+
+Operation = dict[str, Any]
+
+
+def edit_operations(app: FastAPI, edit: Callable[[str, str, Operation], None]) -> None:
+    """Call ``edit(path, method, operation)`` on every operation of the app's schema, once,
+    when it is first built: for middleware that adds headers or answers no route declares."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                edit(path, method, operation)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
