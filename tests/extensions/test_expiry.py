@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from tests.factories import World, make_item
 from upnext.contexts.repository import ListView, list_items
+from upnext.contexts.schemas import ITEM_COLUMNS
 from upnext.db.tables import items
 from upnext.kit.pagination import Page
 from upnext.kit.timestamps import now_us
@@ -34,7 +35,7 @@ async def visible(app: FastAPI, now: int, max_age: int | None = 60 * DAY) -> lis
     async with app.state.db.read() as conn:
         rows, total = await list_items(conn, ["c"], PAGE, ListView(now, max_age))
     assert total == len(rows)
-    return sorted(row.content_id for row in rows)
+    return sorted(row[ITEM_COLUMNS.index("content_id")] for row in rows)
 
 
 async def test_an_item_disappears_at_its_expires_at(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.contexts.schemas import ITEM_COLUMNS
+from upnext.db.statements import Statement
 from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
 from upnext.kit.pagination import Page
 from upnext.kit.sql import insert_ignore
@@ -188,16 +192,6 @@ async def purge_items(
     return removed
 
 
-def _newest(context_id: str, count: int, view: ListView) -> Any:
-    # Matches ix_items_context_recent read backwards: a range scan that stops after count.
-    return (
-        select(items)
-        .where(items.c.context_id == context_id, _visible(view))
-        .order_by(items.c.updated_at.desc(), items.c.content_id.desc())
-        .limit(count)
-    )
-
-
 def _shaped(context_ids: Sequence[str], view: ListView) -> Any:
     """The visible items with per_series / per_app_limit applied, as a subquery."""
     newest_first = (items.c.updated_at.desc(), items.c.context_id.desc(), items.c.content_id.desc())
@@ -254,31 +248,55 @@ def _visible_bound(retention: bool) -> ColumnElement[bool]:
     return and_(alive, items.c.updated_at > bindparam("cutoff")) if retention else alive
 
 
+_NEWEST_FIRST = (items.c.updated_at.desc(), items.c.content_id.desc())
+_UPDATED_AT, _CONTEXT_ID, _CONTENT_ID = (
+    ITEM_COLUMNS.index(name) for name in ("updated_at", "context_id", "content_id")
+)
+
+
+def _newest_bound(context: Any, retention: bool) -> Any:
+    """The newest ``:depth`` visible items of one context: a range scan of
+    ix_items_context_recent read backwards, stopping after ``depth`` rows."""
+    return (
+        select(items)
+        .where(items.c.context_id == context, _visible_bound(retention))
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("depth"))
+    )
+
+
 @functools.cache
-def _page_query(contexts: int, retention: bool) -> Any:
+def _context_newest(retention: bool) -> Statement:
+    return Statement(_newest_bound(bindparam("context_id"), retention))
+
+
+@functools.cache
+def _context_total(retention: bool) -> Statement:
+    return Statement(
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id == bindparam("context_id"), _visible_bound(retention))
+    )
+
+
+@functools.cache
+def _merged_page(contexts: int, retention: bool) -> Statement:
     """The page of ``contexts`` contexts merged newest first, with the list's total.
 
     Built once per shape: building a union of subqueries costs more than running it. Each
     context contributes its newest ``:depth`` rows from its own index range; the total
     rides along as a column, so a page is one round trip.
     """
-    order = (items.c.updated_at.desc(), items.c.content_id.desc())
-    newest = [
-        select(items)
-        .where(items.c.context_id == bindparam(f"c{i}"), _visible_bound(retention))
-        .order_by(*order)
-        .limit(bindparam("depth"))
-        .subquery()
-        for i in range(contexts)
-    ]
+    ids: list[Any] = [bindparam(f"c{i}") for i in range(contexts)]
+    newest = [_newest_bound(context, retention).subquery() for context in ids]
     merged = union_all(*(select(n) for n in newest)).subquery() if contexts > 1 else newest[0]
     total = (
         select(func.count())
         .select_from(items)
-        .where(items.c.context_id.in_(bindparam("ids", expanding=True)), _visible_bound(retention))
+        .where(items.c.context_id.in_(ids), _visible_bound(retention))
         .scalar_subquery()
     )
-    return (
+    return Statement(
         select(merged, total.label("list_total"))
         .order_by(
             merged.c.updated_at.desc(), merged.c.context_id.desc(), merged.c.content_id.desc()
@@ -289,46 +307,70 @@ def _page_query(contexts: int, retention: bool) -> Any:
 
 
 @functools.cache
-def _total_query(retention: bool) -> Any:
-    return (
+def _merged_total(contexts: int, retention: bool) -> Statement:
+    ids: list[Any] = [bindparam(f"c{i}") for i in range(contexts)]
+    return Statement(
         select(func.count())
         .select_from(items)
-        .where(items.c.context_id.in_(bindparam("ids", expanding=True)), _visible_bound(retention))
+        .where(items.c.context_id.in_(ids), _visible_bound(retention))
     )
+
+
+def _newest_key(row: Sequence[Any]) -> tuple[Any, ...]:
+    return row[_UPDATED_AT], row[_CONTEXT_ID], row[_CONTENT_ID]
+
+
+async def _page_in_process(
+    conn: AsyncConnection, context_ids: Sequence[str], page: Page, params: dict[str, Any]
+) -> tuple[list[tuple[Any, ...]], int]:
+    """SQLite: one range scan per context, merged here. In-process there is no round trip
+    to save, and SQLite's union-then-sort costs twice as much as these scans plus a merge.
+    A context with fewer rows than ``depth`` has just told its total; only longer ones are
+    counted."""
+    retention = "cutoff" in params
+    newest, count = _context_newest(retention), _context_total(retention)
+    lists, total = [], 0
+    for context_id in context_ids:
+        rows = await newest.rows(conn, {**params, "context_id": context_id})
+        lists.append(rows)
+        if len(rows) < params["depth"]:
+            total += len(rows)
+        else:
+            counted = await count.rows(conn, {**params, "context_id": context_id})
+            total += int(counted[0][0])
+    merged = heapq.merge(*lists, key=_newest_key, reverse=True)
+    return list(itertools.islice(merged, page.offset, page.offset + page.limit)), total
 
 
 async def list_items(
     conn: AsyncConnection, context_ids: Sequence[str], page: Page, view: ListView
-) -> tuple[list[Row[Any]], int]:
+) -> tuple[list[Any], int]:
     """A page of the visible items of ``context_ids`` merged newest first, and their total.
 
-    Each context contributes at most ``offset + limit`` rows from its own index range, so
-    the cost follows the page asked for and the number of contexts, not the items stored.
-    Ties on ``updated_at`` are broken by context and content id, the same on every page.
-    Every rule of what a list shows (expiry, retention, per_series, per_app_limit) is
-    here, so that there is one query to optimise.
+    Rows hold ``ITEM_COLUMNS`` first. Each context contributes at most ``offset + limit``
+    rows from its own index range, so the cost follows the page asked for and the number
+    of contexts, not the items stored. Ties on ``updated_at`` are broken by context and
+    content id, the same on every page. Every rule of what a list shows (expiry,
+    retention, per_series, per_app_limit) is here, so that there is one place to optimise.
     """
     if not context_ids:
         return [], 0
     if view.shaped:
         return await _shaped_page(conn, context_ids, page, view)
+    params: dict[str, Any] = {"now": view.now, "depth": page.offset + page.limit}
+    if view.max_age_us is not None:
+        params["cutoff"] = view.now - view.max_age_us
+    if conn.dialect.name == "sqlite":
+        return await _page_in_process(conn, context_ids, page, params)
     retention = view.max_age_us is not None
-    params: dict[str, Any] = {f"c{i}": c for i, c in enumerate(context_ids)}
-    params.update(
-        ids=list(context_ids),
-        now=view.now,
-        depth=page.offset + page.limit,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    if retention:
-        params["cutoff"] = view.now - (view.max_age_us or 0)
-    rows = (await conn.execute(_page_query(len(context_ids), retention), params)).all()
+    params.update({f"c{i}": c for i, c in enumerate(context_ids)})
+    params.update(limit=page.limit, offset=page.offset)
+    rows = await _merged_page(len(context_ids), retention).rows(conn, params)
     if rows:
-        return list(rows), int(rows[0].list_total)
+        return rows, int(rows[0][-1])
     # An empty page (past the end, or nothing visible) still reports the true total.
-    total = await conn.scalar(_total_query(retention), params)
-    return [], int(total or 0)
+    counted = await _merged_total(len(context_ids), retention).rows(conn, params)
+    return [], int(counted[0][0])
 
 
 async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:

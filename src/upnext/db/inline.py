@@ -91,6 +91,10 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor())
 
+    def run(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every row of one statement, synchronously (``db.statements``)."""
+        return self._conn.execute(sql, parameters).fetchall()
+
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
@@ -107,10 +111,31 @@ class InlineConnection:
         self._conn.close()
 
 
-def inline_creator(path: str) -> Callable[[], Any]:
+class InlineWriter(InlineConnection):
+    """The writer's connection: statements on the loop, waits in a thread.
+
+    Only three calls can wait on something other than the CPU: ``BEGIN IMMEDIATE`` (for
+    another process's write lock, up to the busy timeout) and ``COMMIT`` (for the fsync),
+    and a rollback. They run in a thread so that the loop serves requests meanwhile; the
+    group commit (upnext.db.groupcommit) lets no statement use the connection until they
+    are done.
+    """
+
+    async def begin_immediate(self) -> None:
+        await asyncio.to_thread(self._conn.execute, "BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        await asyncio.to_thread(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await asyncio.to_thread(self._conn.rollback)
+
+
+def inline_creator(path: str, *, writer: bool = False) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine`` opening ``path`` on the loop."""
+    kind = InlineWriter if writer else InlineConnection
 
     async def connect() -> InlineConnection:
-        return InlineConnection(sqlite3.connect(path, check_same_thread=False))
+        return kind(sqlite3.connect(path, check_same_thread=False))
 
     return connect

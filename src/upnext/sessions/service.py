@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, RowMapping
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller
 from upnext.contexts import repository as contexts_repo
 from upnext.contexts import service as contexts
 from upnext.contexts.repository import ListView
-from upnext.contexts.schemas import render_item
+from upnext.contexts.schemas import ITEM_COLUMNS, render_item
 from upnext.kit.pagination import Page
 from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
 from upnext.kit.timestamps import now_us
@@ -147,12 +147,14 @@ async def context_list(
     return await _for_platform(conn, platform_id, rows, media_base), total
 
 
+_APP_ID = ITEM_COLUMNS.index("app_id")
+
+
 async def _for_platform(
-    conn: AsyncConnection, platform_id: str, rows: Iterable[Row[Any]], media_base: str
+    conn: AsyncConnection, platform_id: str, rows: Sequence[Sequence[Any]], media_base: str
 ) -> list[dict[str, Any]]:
     """Render items with the platform's ``platform_data`` and each app's ``app_media``."""
-    rows = list(rows)
-    app_ids = {row.app_id for row in rows}
+    app_ids = {row[_APP_ID] for row in rows}
     if not app_ids:
         return []
     data, names = await portal_repo.app_extras(conn, platform_id, app_ids)
@@ -160,26 +162,24 @@ async def _for_platform(
 
 
 def _render(
-    rows: Iterable[Row[Any]],
+    rows: Sequence[Sequence[Any]],
     data: Mapping[str, str],
     names: Mapping[str, set[str]],
     media_base: str,
 ) -> list[dict[str, Any]]:
     """List Item Objects with each app's ``platform_data`` and ``app_media``."""
-    rows = list(rows)
     extras = {
         app_id: (
             orjson.loads(data.get(app_id, "{}")),
             media_urls(media_base, app_id, names.get(app_id, set())),
         )
-        for app_id in {row.app_id for row in rows}
+        for app_id in {row[_APP_ID] for row in rows}
     }
     rendered = []
     for row in rows:
-        platform_data, app_media = extras[row.app_id]
-        rendered.append(
-            {**render_item(row), "platform_data": platform_data, "app_media": app_media}
-        )
+        body = render_item(row)
+        body["platform_data"], body["app_media"] = extras[row[_APP_ID]]
+        rendered.append(body)
     return rendered
 
 

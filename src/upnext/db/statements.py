@@ -1,0 +1,64 @@
+"""Core statements compiled once and run on the driver's own connection: the hot read path.
+
+SQLAlchemy's execution layer (compiled-cache lookup, parameter processing, result rows,
+and on asyncio a greenlet switch per call) costs several times the indexed read it carries
+on the list endpoints, which every TV home screen calls. A ``Statement`` keeps the query
+written in SQLAlchemy Core, compiles it once per dialect and hands the SQL string and
+parameters straight to the DBAPI connection under the caller's transaction: ``sqlite3``
+called synchronously on an inline read connection (``db.inline``), psycopg's async cursor
+on PostgreSQL. Rows come back as plain tuples in the statement's column order. Anything
+else (aiosqlite's threaded writer) goes through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+from upnext.db.inline import InlineConnection
+
+
+class Statement:
+    """One Core statement, compiled per dialect on first use and run on the driver."""
+
+    def __init__(self, query: Executable) -> None:
+        self.query = query
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            assert isinstance(self.query, ClauseElement)
+            compiled = cast(SQLCompiler, self.query.compile(dialect=dialect))
+            # Literal values the query carries (e.g. a constant LIMIT) under their own names.
+            defaults = dict(compiled.construct_params(_check=False) or {})
+            found = _Compiled(compiled.string, compiled.positiontup or [], defaults)
+            self._compiled[dialect.name] = found
+        return found
+
+    async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of the statement with ``params``, inside ``conn``'s transaction."""
+        compiled = self._compile(conn.dialect)
+        values = {**compiled.defaults, **params}
+        driver = (await conn.get_raw_connection()).driver_connection
+        if isinstance(driver, InlineConnection):
+            return driver.run(compiled.sql, tuple(values[name] for name in compiled.positions))
+        if conn.dialect.name == "postgresql" and driver is not None:
+            async with driver.cursor() as cursor:
+                await cursor.execute(compiled.sql, values)
+                return list(await cursor.fetchall())
+        return [tuple(row) for row in await conn.execute(self.query, values)]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positions: list[str]  # parameter names in order, for positional paramstyles (qmark)
+    defaults: dict[str, Any]
