@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import SelectBase
 
 from upnext.db.inline import InlineConnection
 
@@ -55,6 +56,16 @@ class Statement:
                 await cursor.execute(compiled.sql, values)
                 return list(await cursor.fetchall())
         return [tuple(row) for row in await conn.execute(self.query, values)]
+
+    async def first(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """The first row as a mapping of column names, or None."""
+        rows = await self.rows(conn, params)
+        if not rows:
+            return None
+        assert isinstance(self.query, SelectBase)
+        return dict(zip(self.query.selected_columns.keys(), rows[0], strict=True))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.db.statements import Statement
 from upnext.db.tables import (
     api_keys,
     app_media,
@@ -81,12 +82,11 @@ async def insert_key(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(api_keys.insert().values(values))
 
 
-_KEY = select(api_keys).where(api_keys.c.key_id == bindparam("key_id"))  # every request: built once
+_KEY = Statement(select(api_keys).where(api_keys.c.key_id == bindparam("key_id")))
 
 
-async def get_key(conn: AsyncConnection, key_id: str) -> RowMapping | None:
-    result = await conn.execute(_KEY, {"key_id": key_id})
-    return result.mappings().first()
+async def get_key(conn: AsyncConnection, key_id: str) -> dict[str, Any] | None:
+    return await _KEY.first(conn, {"key_id": key_id})  # every request: on the driver
 
 
 async def set_admin_key(conn: AsyncConnection, key_id: str, secret_hash: str, now: int) -> None:

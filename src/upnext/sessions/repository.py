@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.db.statements import Statement
 from upnext.db.tables import app_media, avails, platform_data, session_contexts, sessions
 from upnext.kit.pagination import Page
 from upnext.kit.sql import insert_ignore, upsert
@@ -141,7 +142,7 @@ class SessionView:
 
 # Built once: composing these joins per request costs more than the indexed reads they run.
 # The available apps' platform data and media ride along (a few rows per context).
-_SESSION_VIEW = (
+_SESSION_VIEW = Statement(
     select(
         session_contexts.c.context_id,
         avails.c.app_id.label("available"),
@@ -186,19 +187,19 @@ async def session_view(
 ) -> SessionView | None:
     """The session's visible contexts with their apps' extras; None if no such session."""
     params = {"platform_id": platform_id, "session_id": session_id}
-    rows = (await conn.execute(_SESSION_VIEW, params)).all()
+    rows = await _SESSION_VIEW.rows(conn, params)
     if not rows:
         return None
     # At least one row per attached context (one NULL row for a session without any).
     context_ids: dict[str, None] = {}
     data: dict[str, str] = {}
     media: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        if row.available is None:
+    for context_id, available, stored, file_name in rows:
+        if available is None:
             continue
-        context_ids[row.context_id] = None
-        if row.data is not None:
-            data[row.available] = row.data
-        if row.file_name is not None:
-            media[row.available].add(row.file_name)
+        context_ids[context_id] = None
+        if stored is not None:
+            data[available] = stored
+        if file_name is not None:
+            media[available].add(file_name)
     return SessionView(list(context_ids), data, media)
