@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated, TypedDict
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Role
@@ -16,10 +16,10 @@ from upnext.deps import Conn, Credentials, PlatformCaller, authorize
 from upnext.identifiers import ContextId, SessionId
 from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_json
 from upnext.kit.openapi import Message, errors
-from upnext.kit.pagination import ItemPage, ListObject, ShortPage, list_object
+from upnext.kit.pagination import ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 from upnext.sessions import service
-from upnext.sessions.schemas import AttachIn, HideIn, SessionContextOut
+from upnext.sessions.schemas import AttachIn, HideIn, ItemListQuery, SessionContextOut
 from upnext.settings import Settings
 
 router = APIRouter(prefix="/v1/sessions/upnext", tags=["sessions"])
@@ -30,31 +30,8 @@ AdminPlatform = Annotated[
 ]
 
 
-class ListShape(TypedDict):
-    per_series: bool
-    per_app_limit: int | None
+ListQuery = Annotated[ItemListQuery, Query()]
 
-
-async def _shape(
-    per_series: Annotated[
-        bool,
-        Query(
-            description="Extension: 1 keeps only the newest item of each series_id per app.",
-            examples=[1],
-        ),
-    ] = False,
-    per_app_limit: Annotated[
-        int | None,
-        Query(
-            ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
-        ),
-    ] = None,
-) -> ListShape:
-    return {"per_series": per_series, "per_app_limit": per_app_limit}
-
-
-Shape = Annotated[ListShape, Depends(_shape)]
-"""per_series / per_app_limit (docs/extensions.md); omitted, the reference behaviour."""
 
 READERS: tuple[Role, ...] = ("platform", "admin")
 
@@ -92,21 +69,21 @@ async def aggregated_list(
     request: Request,
     session_id: SessionId,
     credentials: Credentials,
-    page: ItemPage,
-    shape: Shape,
-    platform_id: AdminPlatform = None,
+    query: ListQuery,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The aggregated list of all attached contexts, newest first."""
     settings: Settings = request.app.state.settings
-    view = contexts.list_view(settings.item_ttl_days, **shape)
+    view = contexts.list_view(
+        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
+    )
     async with _read(request) as conn:
         caller = await authorize(conn, credentials, *READERS)
-        owner = await service.session_platform(conn, caller, session_id, platform_id)
+        owner = await service.session_platform(conn, caller, session_id, query.platform_id)
         items, total = await service.aggregated_list(
-            conn, owner, session_id, page, settings.media_base, view
+            conn, owner, session_id, query.page, settings.media_base, view
         )
-    return cached_json(list_object(items, total, page), if_none_match)
+    return cached_json(list_object(items, total, query.page), if_none_match)
 
 
 @router.delete("/{session_id}", status_code=204, responses=errors(404))
@@ -148,21 +125,21 @@ async def context_list(
     session_id: SessionId,
     context_id: ContextId,
     credentials: Credentials,
-    page: ItemPage,
-    shape: Shape,
-    platform_id: AdminPlatform = None,
+    query: ListQuery,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """One attached context's list, newest first."""
     settings: Settings = request.app.state.settings
-    view = contexts.list_view(settings.item_ttl_days, **shape)
+    view = contexts.list_view(
+        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
+    )
     async with _read(request) as conn:
         caller = await authorize(conn, credentials, *READERS)
-        owner = await service.session_platform(conn, caller, session_id, platform_id)
+        owner = await service.session_platform(conn, caller, session_id, query.platform_id)
         items, total = await service.context_list(
-            conn, owner, session_id, context_id, page, settings.media_base, view
+            conn, owner, session_id, context_id, query.page, settings.media_base, view
         )
-    return cached_json(list_object(items, total, page), if_none_match)
+    return cached_json(list_object(items, total, query.page), if_none_match)
 
 
 @router.put("/{session_id}/{context_id}", response_model=Message, responses=errors(404, 422))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
 from upnext.kit.models import RequestModel
+from upnext.kit.pagination import MAX_OFFSET, Page
 from upnext.kit.timestamps import iso
 
 
@@ -23,6 +24,30 @@ class SessionContextOut(BaseModel):
     context_id: str
     app_id: str
     created_at: str
+
+
+class ItemListQuery(BaseModel):
+    """The query of a session's item lists, validated as one model: FastAPI resolves each
+    separate parameter or dependency on its own, which on these hot reads cost more than
+    the SQL. Unknown parameters are ignored, as for every other endpoint."""
+
+    limit: int = Field(50, ge=1, le=200, description="Items to return (1-200).")
+    next_key: int = Field(0, ge=0, le=MAX_OFFSET, description="Index of the first item to return.")
+    per_series: bool = Field(
+        False,
+        description="Extension: 1 keeps only the newest item of each series_id per app.",
+        examples=[1],
+    )
+    per_app_limit: int | None = Field(
+        None, ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
+    )
+    platform_id: str | None = Field(
+        None, max_length=64, description="Operator keys only: whose session to read."
+    )
+
+    @property
+    def page(self) -> Page:
+        return Page(limit=self.limit, offset=self.next_key)
 
 
 class HideIn(RequestModel):
