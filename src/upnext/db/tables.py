@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -150,6 +151,13 @@ items = Table(
     # The list of one context, newest first, is a range scan of this index.
     Index("ix_items_context_recent", "context_id", "updated_at", "content_id"),
     Index("ix_items_updated_at", "updated_at"),
+    # The purge job's search for expired items; partial, as most items never expire.
+    Index(
+        "ix_items_expires_at",
+        "expires_at",
+        sqlite_where=text("expires_at IS NOT NULL"),
+        postgresql_where=text("expires_at IS NOT NULL"),
+    ),
 )
 
 sessions = Table(

@@ -12,8 +12,13 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+
+def lock_path(database: str) -> str:
+    """The lock file of the SQLite database at ``database``."""
+    return f"{database}-writer.lock"
 
 
 class WriteLock:
@@ -49,6 +54,17 @@ class WriteLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+@contextmanager
+def held_blocking(path: str) -> Iterator[None]:
+    """The same lock for synchronous code (migrations): the thread waits for it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor lets go of the lock
 
 
 def _release_if_taken(fd: int, done: asyncio.Future[None]) -> None:
