@@ -5,9 +5,9 @@ and on asyncio a greenlet switch per call) costs several times the indexed read 
 on the list endpoints, which every TV home screen calls. A ``Statement`` keeps the query
 written in SQLAlchemy Core, compiles it once per dialect and hands the SQL string and
 parameters straight to the DBAPI connection under the caller's transaction: ``sqlite3``
-called synchronously on an inline read connection (``db.inline``), psycopg's async cursor
-on PostgreSQL. Rows come back as plain tuples in the statement's column order. Anything
-else (aiosqlite's threaded writer) goes through SQLAlchemy as usual.
+called synchronously on an inline read connection (``db.inline``), psycopg's raw async
+cursor on PostgreSQL. Rows come back as plain tuples in the statement's column order.
+Any other driver goes through SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
@@ -37,6 +38,10 @@ class Statement:
         found = self._compiled.get(dialect.name)
         if found is None:
             assert isinstance(self.query, ClauseElement)
+            if dialect.name == "postgresql":
+                # $1 placeholders, sent as they are by psycopg's raw cursor: its own
+                # conversion of %(name)s re-parses every query longer than its cache takes.
+                dialect = cast(Any, type(dialect))(paramstyle="numeric_dollar")
             compiled = cast(SQLCompiler, self.query.compile(dialect=dialect))
             # Literal values the query carries (e.g. a constant LIMIT) under their own names.
             defaults = dict(compiled.construct_params(_check=False) or {})
@@ -51,9 +56,9 @@ class Statement:
         driver = (await conn.get_raw_connection()).driver_connection
         if isinstance(driver, InlineConnection):
             return driver.run(compiled.sql, tuple(values[name] for name in compiled.positions))
-        if conn.dialect.name == "postgresql" and driver is not None:
-            async with driver.cursor() as cursor:
-                await cursor.execute(compiled.sql, values)
+        if isinstance(driver, psycopg.AsyncConnection):
+            async with psycopg.AsyncRawCursor(driver) as cursor:
+                await cursor.execute(compiled.sql, [values[name] for name in compiled.positions])
                 return list(await cursor.fetchall())
         return [tuple(row) for row in await conn.execute(self.query, values)]
 
@@ -71,5 +76,5 @@ class Statement:
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    positions: list[str]  # parameter names in order, for positional paramstyles (qmark)
+    positions: list[str]  # parameter names in placeholder order (? or $n)
     defaults: dict[str, Any]
