@@ -1,13 +1,19 @@
 """Engines for SQLite and PostgreSQL, and the read/write transactions requests run in.
 
 SQLite allows one writer at a time. Each process therefore writes through a single pooled
-connection that starts its transactions with ``BEGIN IMMEDIATE``: waiting for that
-connection is the write lock, and taking the database lock up front means a transaction
-never has to upgrade from reader to writer (the upgrade is what deadlocks under
-concurrency). Processes queue for the writer on an ``flock`` beside the database
-(``kit.writelock``) rather than sleeping in SQLite's busy handler. Reads use their own
-connections on the event loop (``db.inline``) and, in WAL mode, never wait for the writer.
-``synchronous=FULL`` makes every commit durable before the write is acknowledged.
+connection that starts its transactions with ``BEGIN IMMEDIATE``: taking the database lock
+up front means a transaction never has to upgrade from reader to writer (the upgrade is
+what deadlocks under concurrency). Processes queue for the writer on an ``flock`` beside
+the database (``kit.writelock``) rather than sleeping in SQLite's busy handler.
+``synchronous=FULL`` makes every commit durable before a write is acknowledged, and group
+commit (``db.groupcommit``) makes that fsync affordable: the ``write()`` blocks of a
+process that overlap run one after another, each in its own savepoint, inside one
+transaction that commits once for all of them; each block returns only after that commit.
+Statements run on the event loop (``db.inline``), the writer's as well as the reads';
+only ``BEGIN IMMEDIATE`` and ``COMMIT``, which wait for another process and for the disk,
+use a thread. Reads use their own connections and, in WAL mode, never wait for the
+writer. PostgreSQL needs none of this: each ``write()`` is a transaction on a pooled
+connection, and the server groups concurrent commits itself.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from typing import Any
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
-from upnext.db.inline import inline_creator
-from upnext.kit.writelock import WriteLock
+from upnext.db.groupcommit import GroupCommit
+from upnext.db.inline import InlineWriter, inline_creator
+from upnext.kit.writelock import WriteLock, lock_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -44,7 +52,7 @@ def sync_url(database_url: str) -> URL:
     return async_url(database_url)  # psycopg 3 serves both sync and async
 
 
-def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
@@ -56,9 +64,22 @@ def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+
+def _sqlite_reader(engine: AsyncEngine) -> None:
+    _sqlite_pragmas(engine)
+
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_writer(engine: AsyncEngine) -> None:
+    _sqlite_pragmas(engine)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        writer: InlineWriter = connection.connection.driver_connection
+        await_(writer.begin_immediate())  # in a thread: it may wait for another process
 
 
 class Database:
@@ -70,16 +91,22 @@ class Database:
         if self.dialect == "sqlite":
             # Processes queue for that lock on a file beside the database (kit.writelock).
             path = url.database or ""
-            self._queue = WriteLock(f"{path}-writer.lock") if path not in ("", ":memory:") else None
-            # Writes keep aiosqlite's thread: a long write transaction (the purge job's scan
-            # of every item) would otherwise stall every request of the process.
-            self._writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
-            _sqlite_pragmas(self._writer, "BEGIN IMMEDIATE")
-            # Reads run on the event loop (upnext.db.inline): no thread hop per statement.
-            self._reader = create_async_engine(
-                url, pool_size=8, max_overflow=8, async_creator=inline_creator(url.database or "")
+            self._queue = WriteLock(lock_path(path)) if path not in ("", ":memory:") else None
+            # Statements run on the event loop (upnext.db.inline): no thread hop per
+            # statement. BEGIN and COMMIT, which wait for locks and the disk, use a thread.
+            self._writer = create_async_engine(
+                url,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+                async_creator=inline_creator(path, writer=True),
             )
-            _sqlite_pragmas(self._reader, "BEGIN")
+            _sqlite_writer(self._writer)
+            self._group: GroupCommit | None = GroupCommit(self._writer, self._queue)
+            self._reader = create_async_engine(
+                url, pool_size=8, max_overflow=8, async_creator=inline_creator(path)
+            )
+            _sqlite_reader(self._reader)
         else:
             self._writer = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -88,6 +115,7 @@ class Database:
             # transaction buys no consistency: autocommit saves its BEGIN and ROLLBACK.
             self._reader = self._writer.execution_options(isolation_level="AUTOCOMMIT")
             self._queue = None
+            self._group = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,12 +129,16 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that commits when the block ends without error."""
-        if self._queue is None:
+        """A transaction that commits when the block ends without error.
+
+        Returns once the commit is durable; a block that raises changes nothing. On SQLite
+        it shares the transaction and its commit with the blocks that overlap it.
+        """
+        if self._group is None:
             async with self._writer.begin() as conn:
                 yield conn
             return
-        async with self._queue.held(), self._writer.begin() as conn:
+        async with self._group.transaction() as conn:
             yield conn
 
     def pool_status(self) -> dict[str, tuple[int, int, int]]:
@@ -121,6 +153,8 @@ class Database:
         return status
 
     async def dispose(self) -> None:
+        if self._group is not None:
+            await self._group.close()
         await self._writer.dispose()
         if self.is_sqlite:
             await self._reader.dispose()

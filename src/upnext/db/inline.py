@@ -3,10 +3,11 @@
 aiosqlite sends every call (cursor, execute, fetch, close) to a thread and back: four
 thread hops per statement, each costing more than the indexed read it carries. A read in
 WAL mode never waits for a writer, so it can run directly on the loop instead; these
-classes give the sqlite3 module the awaitable shape the dialect expects. Only the read
-engine uses them, and the reads of requests are short index range scans. Writes keep
-aiosqlite's thread: a write may wait for a lock or run long (the purge job's scan), and
-the loop must not wait with it. (Inline writes measured +37 % item PUTs/s at 10k items.)
+classes give the sqlite3 module the awaitable shape the dialect expects. The writer uses
+them too (``InlineWriter``): its statements are short once the purge job's search for
+expired items is indexed (migration 0002), and what may wait (``BEGIN IMMEDIATE`` for
+another process's lock, ``COMMIT`` for the fsync) runs in a thread, so the loop never
+waits with it. (Inline writes measured +37 % item PUTs/s at 10k items.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 
 class InlineCursor:
@@ -114,12 +117,29 @@ class InlineConnection:
 class InlineWriter(InlineConnection):
     """The writer's connection: statements on the loop, waits in a thread.
 
-    Only three calls can wait on something other than the CPU: ``BEGIN IMMEDIATE`` (for
-    another process's write lock, up to the busy timeout) and ``COMMIT`` (for the fsync),
-    and a rollback. They run in a thread so that the loop serves requests meanwhile; the
-    group commit (upnext.db.groupcommit) lets no statement use the connection until they
-    are done.
+    Only ``BEGIN IMMEDIATE`` (which may wait for another process's write lock, up to the
+    busy timeout), ``COMMIT`` (which waits for the fsync) and a rollback can wait on
+    something other than the CPU. They run in a thread so that the loop serves requests
+    meanwhile; the group commit (upnext.db.groupcommit) lets no statement use the
+    connection until they are done. Its savepoints go straight to sqlite3: they are
+    the group commit's bookkeeping, not SQL the application wrote.
     """
+
+    def savepoint(self, name: str) -> None:
+        self._bookkeeping(f"SAVEPOINT {name}")
+
+    def release(self, name: str) -> None:
+        self._bookkeeping(f"RELEASE {name}")
+
+    def rollback_to(self, name: str) -> None:
+        self._bookkeeping(f"ROLLBACK TO {name}")
+        self._bookkeeping(f"RELEASE {name}")
+
+    def _bookkeeping(self, sql: str) -> None:
+        try:
+            self._conn.execute(sql)
+        except sqlite3.Error as error:  # the same errors as the statements through SQLAlchemy
+            raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
 
     async def begin_immediate(self) -> None:
         await asyncio.to_thread(self._conn.execute, "BEGIN IMMEDIATE")
