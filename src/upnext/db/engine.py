@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import await_
 
 from upnext.db.groupcommit import GroupCommit
-from upnext.db.inline import InlineWriter, inline_creator
+from upnext.db.inline import InlineConnection, InlineWriter, inline_creator
 from upnext.kit.writelock import WriteLock, lock_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -70,7 +70,10 @@ def _sqlite_reader(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Straight to sqlite3 (a WAL read's BEGIN never waits): through exec_driver_sql it
+        # was 4 % of a list request.
+        reader: InlineConnection = connection.connection.driver_connection
+        reader.run("BEGIN", ())
 
 
 def _sqlite_writer(engine: AsyncEngine) -> None:
