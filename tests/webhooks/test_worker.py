@@ -17,6 +17,9 @@ from tests.webhooks.scene import Scene, make_scene
 from upnext.db.engine import sync_url
 from upnext.db.tables import webhook_secrets
 from upnext.kit.timestamps import now_us
+from upnext.webhooks import worker
+
+DEFAULT_POLL = worker.POLL_SECONDS
 
 
 def _ms(stamp: str) -> float:
@@ -279,3 +282,15 @@ async def _parked_all(scene: Scene) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("not parked")
+
+
+async def test_an_event_wakes_the_worker_of_its_process_when_it_commits(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with receiving() as receiver:
+        scene = await make_scene(client, receiver.url)
+        monkeypatch.setattr(worker, "POLL_SECONDS", 3600.0)  # polling alone would not find it
+        await asyncio.sleep(2 * DEFAULT_POLL)  # the wait in progress ends; the next is an hour
+        await scene.hide()
+        (request,) = await receiver.wait_for(1)
+    assert json.loads(request.body)["type"] == "item_hidden"

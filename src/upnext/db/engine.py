@@ -18,7 +18,7 @@ connection, and the server groups concurrent commits itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -85,6 +85,20 @@ def _sqlite_writer(engine: AsyncEngine) -> None:
         await_(writer.begin_immediate())  # in a thread: it may wait for another process
 
 
+_AFTER_COMMIT = "upnext.after_commit"
+
+
+def wake_after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
+    """Call ``hook`` once the write transaction ``conn`` is in has committed.
+
+    For wake-ups only (the webhook worker): the hooks of a block that failed are not
+    dropped, so they run at the next commit on that connection instead (under SQLite's
+    group commit, that of the blocks sharing its batch). A wake-up too many costs a poll.
+    """
+    hooks: set[Callable[[], None]] = conn.info.setdefault(_AFTER_COMMIT, set())
+    hooks.add(hook)
+
+
 class Database:
     """The process's way into the database: ``read()`` and ``write()`` transactions."""
 
@@ -137,12 +151,12 @@ class Database:
         Returns once the commit is durable; a block that raises changes nothing. On SQLite
         it shares the transaction and its commit with the blocks that overlap it.
         """
-        if self._group is None:
-            async with self._writer.begin() as conn:
-                yield conn
-            return
-        async with self._group.transaction() as conn:
+        transaction = self._writer.begin() if self._group is None else self._group.transaction()
+        async with transaction as conn:
             yield conn
+            hooks = conn.info.pop(_AFTER_COMMIT, ())
+        for hook in hooks:  # committed
+            hook()
 
     def pool_status(self) -> dict[str, tuple[int, int, int]]:
         """For metrics: connections in use, idle and the configured size, per pool."""

@@ -10,11 +10,12 @@ import orjson
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.db.engine import wake_after_commit
 from upnext.kit.pagination import Page
 from upnext.kit.problems import NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.portal import service as portal
-from upnext.webhooks import addresses, signing
+from upnext.webhooks import addresses, signing, worker
 from upnext.webhooks import repository as repo
 
 ROTATION_OVERLAP_US = 24 * 3600 * 1_000_000  # a rotated-out secret keeps signing this long
@@ -52,6 +53,7 @@ async def queue_event(
             "context_id": context_id,
         },
     )
+    wake_after_commit(conn, worker.queued)  # deliver now, not at the next poll
     return delivery_id
 
 

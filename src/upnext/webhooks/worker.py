@@ -16,6 +16,7 @@ import logging
 import secrets
 import signal
 import time
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -32,7 +33,10 @@ from upnext.webhooks.retries import Outcome, judge
 
 log = logging.getLogger("upnext.webhooks")
 
-POLL_SECONDS = 0.05  # how often an idle worker looks for due deliveries (one indexed read)
+# How often an idle worker looks for due deliveries (one indexed read). Events queued in
+# its own process wake it as soon as they commit (``queued``), so polling only finds those
+# of other processes and retries coming due.
+POLL_SECONDS = 0.25
 PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot receive
 LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
@@ -42,6 +46,15 @@ CANDIDATES = 200  # due deliveries read per poll, to choose from with room per e
 # than the 15 s an attempt may take, so a graceful stop never interrupts a sound attempt.
 DRAIN_SECONDS = 20.0
 METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
+
+
+_running: weakref.WeakSet[Worker] = weakref.WeakSet()
+
+
+def queued() -> None:
+    """Wake this process's workers: a webhook event has just been committed."""
+    for worker in _running:
+        worker.wake.set()
 
 
 class Worker:
@@ -55,11 +68,12 @@ class Worker:
         self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
         self.claims: dict[str, int] = {}  # delivery_id -> our lease on it
         self.tasks: set[asyncio.Task[None]] = set()
-        self.wake = asyncio.Event()  # set when an attempt ends
+        self.wake = asyncio.Event()  # set when an attempt ends or an event is queued
 
     async def run(self) -> None:
         """Deliver until cancelled; then let attempts in flight finish (up to
         ``drain_seconds``) and give back the leases of any that did not."""
+        _running.add(self)
         async with sender.new_client() as client:
             try:
                 parked_at = 0.0
@@ -77,6 +91,7 @@ class Worker:
                     if not started:
                         await self._idle()
             finally:
+                _running.discard(self)
                 await self._stop()
 
     async def tick(self, client: httpx.AsyncClient) -> int:
