@@ -51,9 +51,20 @@ class ListView:
         return self.per_series or self.per_app_limit is not None
 
 
-async def get_context(conn: AsyncConnection, context_id: str) -> RowMapping | None:
-    result = await conn.execute(select(contexts).where(contexts.c.context_id == context_id))
-    return result.mappings().first()
+# Every item write runs these: on the driver (db.statements).
+_CONTEXT = Statement(select(contexts).where(contexts.c.context_id == bindparam("context_id")))
+_BUMP = Statement(
+    update(contexts)
+    .where(contexts.c.context_id == bindparam("context_id"))
+    .values(version=contexts.c.version + 1)
+)
+_COUNT = Statement(
+    select(func.count()).select_from(items).where(items.c.context_id == bindparam("context_id"))
+)
+
+
+async def get_context(conn: AsyncConnection, context_id: str) -> dict[str, Any] | None:
+    return await _CONTEXT.first(conn, {"context_id": context_id})
 
 
 async def insert_context(conn: AsyncConnection, context_id: str, app_id: str, now: int) -> None:
@@ -63,18 +74,15 @@ async def insert_context(conn: AsyncConnection, context_id: str, app_id: str, no
 
 
 async def bump_version(conn: AsyncConnection, context_id: str) -> None:
-    await conn.execute(
-        update(contexts)
-        .where(contexts.c.context_id == context_id)
-        .values(version=contexts.c.version + 1)
-    )
+    await _BUMP.change(conn, {"context_id": context_id})
 
 
 @functools.cache
-def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> Any:
+def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> Statement:
     """The item upsert for these columns, built once: building ``excluded`` costs more than
     running the statement."""
     statement = (sqlite if dialect == "sqlite" else postgresql).insert(items)
+    statement = statement.values({name: bindparam(name) for name in columns})
     new = statement.excluded
     changed = {
         name: new[name]
@@ -87,9 +95,10 @@ def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> A
         new.event_time.is_(None),
         new.event_time >= items.c.event_time,
     )
-    return statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["context_id", "content_id"], set_=changed, where=not_older
     ).returning(items.c.content_id)  # rowcount is -1 for upserts on psycopg
+    return Statement(upsert)
 
 
 async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
@@ -102,8 +111,7 @@ async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     keep_hidden = values.get("hidden") is None
     row = {**values, "hidden": bool(values.get("hidden"))}
     statement = _upsert_item(conn.dialect.name, tuple(row), keep_hidden)
-    result = await conn.execute(statement, row)
-    return result.first() is not None
+    return bool(await statement.rows(conn, row))
 
 
 async def get_item(conn: AsyncConnection, context_id: str, content_id: str) -> RowMapping | None:
@@ -380,10 +388,8 @@ async def app_guidelines(conn: AsyncConnection, app_id: str) -> str | None:
 
 
 async def count_items(conn: AsyncConnection, context_id: str) -> int:
-    count = await conn.scalar(
-        select(func.count()).select_from(items).where(items.c.context_id == context_id)
-    )
-    return int(count or 0)
+    rows = await _COUNT.rows(conn, {"context_id": context_id})
+    return int(rows[0][0])
 
 
 async def erase_context(conn: AsyncConnection, context_id: str) -> None:

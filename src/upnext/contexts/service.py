@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -37,14 +37,16 @@ def new_context_id() -> str:
     return f"CX{secrets.token_hex(16)}"
 
 
-async def get_context(conn: AsyncConnection, context_id: str) -> RowMapping:
+async def get_context(conn: AsyncConnection, context_id: str) -> Mapping[str, Any]:
     context = await repo.get_context(conn, context_id)
     if context is None:
         raise NotFound(f"No context {context_id}.", code="context_not_found")
     return context
 
 
-async def owned_context(conn: AsyncConnection, caller: Caller, context_id: str) -> RowMapping:
+async def owned_context(
+    conn: AsyncConnection, caller: Caller, context_id: str
+) -> Mapping[str, Any]:
     """The context, if the caller's app owns it (admins read any)."""
     context = await get_context(conn, context_id)
     if not caller.is_admin and context["app_id"] != caller.app_id:
@@ -52,13 +54,13 @@ async def owned_context(conn: AsyncConnection, caller: Caller, context_id: str) 
     return context
 
 
-async def claim_context(conn: AsyncConnection, context_id: str, app_id: str) -> RowMapping:
+async def claim_context(conn: AsyncConnection, context_id: str, app_id: str) -> Mapping[str, Any]:
     """The context, created for ``app_id`` if nobody owns it yet."""
     context = await repo.get_context(conn, context_id)
-    if context is None:
-        await repo.insert_context(conn, context_id, app_id, now_us())
-        context = await get_context(conn, context_id)
-    return context
+    if context is not None:
+        return context
+    await repo.insert_context(conn, context_id, app_id, now_us())
+    return await get_context(conn, context_id)
 
 
 async def mint_context(conn: AsyncConnection, caller: Caller) -> dict[str, Any]:

@@ -98,6 +98,10 @@ class InlineConnection:
         """Every row of one statement, synchronously (``db.statements``)."""
         return self._conn.execute(sql, parameters).fetchall()
 
+    def change(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """Run one statement that returns no rows; the rows it changed (``db.statements``)."""
+        return self._conn.execute(sql, parameters).rowcount
+
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 

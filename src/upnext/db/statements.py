@@ -62,6 +62,20 @@ class Statement:
                 return list(await cursor.fetchall())
         return [tuple(row) for row in await conn.execute(self.query, values)]
 
+    async def change(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows (UPDATE, DELETE); the rows it changed."""
+        compiled = self._compile(conn.dialect)
+        values = {**compiled.defaults, **params}
+        driver = (await conn.get_raw_connection()).driver_connection
+        if isinstance(driver, InlineConnection):
+            return driver.change(compiled.sql, tuple(values[name] for name in compiled.positions))
+        if isinstance(driver, psycopg.AsyncConnection):
+            async with psycopg.AsyncRawCursor(driver) as cursor:
+                await cursor.execute(compiled.sql, [values[name] for name in compiled.positions])
+                return cursor.rowcount
+        result = await conn.execute(self.query, values)
+        return int(getattr(result, "rowcount", 0))
+
     async def first(
         self, conn: AsyncConnection, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
