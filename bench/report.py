@@ -34,10 +34,17 @@ def _webhooks(hooks: dict[str, Any] | None) -> str:
         if "p50_ms" in hooks
         else "no delivery arrived"
     )
+    backlog = (
+        f"; first, the {hooks['backlog']} events queued by the hide scenario while no app had "
+        f"a URL drained at {hooks['backlog_per_s']:.0f} deliveries/s"
+        if hooks.get("backlog")
+        else ""
+    )
     return (
-        f"{timing} ({hooks['samples']} sequential hides, {hooks['lost']} not received in 5 s); "
-        f"{hooks['deliveries_per_s']:.0f} deliveries/s ({hooks['delivered']} events from "
-        f"{hooks['burst_requests']} hide/unhide requests at 32 in flight)"
+        f"{timing} ({hooks['samples']} sequential hides on an idle queue, {hooks['lost']} not "
+        f"received in 5 s); {hooks['deliveries_per_s']:.0f} deliveries/s "
+        f"({hooks['delivered']} events from {hooks['burst_requests']} hide/unhide requests at "
+        f"32 in flight){backlog}"
     )
 
 
