@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
-    RowMapping,
     and_,
     bindparam,
     case,
@@ -114,26 +113,28 @@ async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     return bool(await statement.rows(conn, row))
 
 
-async def get_item(conn: AsyncConnection, context_id: str, content_id: str) -> RowMapping | None:
-    result = await conn.execute(
-        select(items).where(items.c.context_id == context_id, items.c.content_id == content_id)
-    )
-    return result.mappings().first()
+_ITEM_KEY = and_(
+    items.c.context_id == bindparam("context_id"), items.c.content_id == bindparam("content_id")
+)
+_ITEM = Statement(select(items).where(_ITEM_KEY))
+_SET_HIDDEN = Statement(
+    update(items)
+    .where(_ITEM_KEY, items.c.hidden != bindparam("flag"))
+    .values(hidden=bindparam("flag"))
+)
+
+
+async def get_item(
+    conn: AsyncConnection, context_id: str, content_id: str
+) -> dict[str, Any] | None:
+    return await _ITEM.first(conn, {"context_id": context_id, "content_id": content_id})
 
 
 async def set_hidden(conn: AsyncConnection, context_id: str, content_id: str, hidden: bool) -> bool:
     """Whether this statement changed the flag: of two concurrent identical requests, the
     second waits for the first's row lock, then finds nothing left to change."""
-    result = await conn.execute(
-        update(items)
-        .where(
-            items.c.context_id == context_id,
-            items.c.content_id == content_id,
-            items.c.hidden != hidden,
-        )
-        .values(hidden=hidden)
-    )
-    return bool(result.rowcount)
+    params = {"context_id": context_id, "content_id": content_id, "flag": hidden}
+    return bool(await _SET_HIDDEN.change(conn, params))
 
 
 async def delete_item(conn: AsyncConnection, context_id: str, content_id: str) -> bool:

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext import guidelines
@@ -244,7 +243,7 @@ async def report_progress(
     return {"phase": decision.phase.value, "result": result or ["ignored"]}
 
 
-def _older_than_stored(progress: ProgressIn, stored: RowMapping | None) -> bool:
+def _older_than_stored(progress: ProgressIn, stored: Mapping[str, Any] | None) -> bool:
     # A device replaying a queue of old reports must not undo a newer state (event_time).
     reported_at = progress.columns()["event_time"]
     if stored is None or reported_at is None or stored["event_time"] is None:

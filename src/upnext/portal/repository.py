@@ -58,9 +58,16 @@ async def insert_app(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(apps.insert().values(values))
 
 
-async def get_app(conn: AsyncConnection, app_id: str) -> RowMapping | None:
-    result = await conn.execute(select(apps).where(apps.c.app_id == app_id))
-    return result.mappings().first()
+_APP = Statement(select(apps).where(apps.c.app_id == bindparam("app_id")))
+_AVAILABLE = Statement(
+    select(avails.c.enabled).where(
+        avails.c.app_id == bindparam("app_id"), avails.c.platform_id == bindparam("platform_id")
+    )
+)
+
+
+async def get_app(conn: AsyncConnection, app_id: str) -> dict[str, Any] | None:
+    return await _APP.first(conn, {"app_id": app_id})  # every hide and attach: on the driver
 
 
 async def list_apps(conn: AsyncConnection, page: Page) -> tuple[list[RowMapping], int]:
@@ -144,10 +151,8 @@ async def avails_of_app(conn: AsyncConnection, app_id: str) -> list[RowMapping]:
 
 
 async def is_available(conn: AsyncConnection, app_id: str, platform_id: str) -> bool:
-    query = select(avails.c.enabled).where(
-        avails.c.app_id == app_id, avails.c.platform_id == platform_id
-    )
-    return bool(await conn.scalar(query))
+    rows = await _AVAILABLE.rows(conn, {"app_id": app_id, "platform_id": platform_id})
+    return bool(rows and rows[0][0])
 
 
 async def apps_for_platform(

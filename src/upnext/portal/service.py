@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -143,7 +144,7 @@ async def get_platform(conn: AsyncConnection, platform_id: str) -> RowMapping:
     return row
 
 
-async def get_app(conn: AsyncConnection, app_id: str) -> RowMapping:
+async def get_app(conn: AsyncConnection, app_id: str) -> Mapping[str, Any]:
     row = await repo.get_app(conn, app_id)
     if row is None:
         raise NotFound(f"No app {app_id}.", code="app_not_found")

@@ -64,15 +64,21 @@ async def attachment_of_app(
     return result.mappings().first()
 
 
+_ATTACHMENT_OF_CONTEXT = Statement(
+    select(session_contexts).where(
+        session_contexts.c.platform_id == bindparam("platform_id"),
+        session_contexts.c.session_id == bindparam("session_id"),
+        session_contexts.c.context_id == bindparam("context_id"),
+    )
+)
+
+
 async def attachment_of_context(
     conn: AsyncConnection, platform_id: str, session_id: str, context_id: str
-) -> RowMapping | None:
-    result = await conn.execute(
-        select(session_contexts).where(
-            _session(platform_id, session_id), session_contexts.c.context_id == context_id
-        )
-    )
-    return result.mappings().first()
+) -> dict[str, Any] | None:
+    """Every hide runs this: on the driver (db.statements)."""
+    params = {"platform_id": platform_id, "session_id": session_id, "context_id": context_id}
+    return await _ATTACHMENT_OF_CONTEXT.first(conn, params)
 
 
 async def attach(conn: AsyncConnection, values: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller
@@ -55,7 +54,7 @@ async def require_session(conn: AsyncConnection, platform_id: str, session_id: s
 
 async def attachment(
     conn: AsyncConnection, platform_id: str, session_id: str, context_id: str
-) -> RowMapping:
+) -> Mapping[str, Any]:
     """The attachment of ``context_id``, if its app still shares data with the platform."""
     row = await repo.attachment_of_context(conn, platform_id, session_id, context_id)
     if row is None:

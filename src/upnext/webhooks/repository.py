@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, func, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.db.statements import Statement
 from upnext.db.tables import apps, webhook_attempts, webhook_deliveries, webhook_secrets
 from upnext.kit.pagination import Page
 
@@ -17,8 +19,14 @@ d = webhook_deliveries
 # deliveries
 
 
+@functools.cache
+def _insert_delivery(columns: tuple[str, ...]) -> Statement:
+    return Statement(d.insert().values({name: bindparam(name) for name in columns}))
+
+
 async def insert_delivery(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(d.insert().values(values))
+    """Every hide queues one: on the driver (db.statements)."""
+    await _insert_delivery(tuple(values)).change(conn, values)
 
 
 async def get_delivery(conn: AsyncConnection, app_id: str, delivery_id: str) -> RowMapping | None:
