@@ -32,6 +32,7 @@ from upnext.db.inline import InlineConnection, InlineWriter, inline_creator
 from upnext.kit.writelock import WriteLock, lock_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READERS_KEPT = 32  # SQLite read connections a process keeps open (more are opened as needed)
 
 
 def async_url(database_url: str) -> URL:
@@ -120,8 +121,14 @@ class Database:
             )
             _sqlite_writer(self._writer)
             self._group: GroupCommit | None = GroupCommit(self._writer, self._queue)
+            # A read holds its connection across the request's awaits, so a process has as
+            # many open as requests in flight. Opening one costs more than a list request:
+            # with 8 kept and 16 concurrent reads, 45 % of requests opened a fresh one.
             self._reader = create_async_engine(
-                url, pool_size=8, max_overflow=8, async_creator=inline_creator(path)
+                url,
+                pool_size=READERS_KEPT,
+                max_overflow=READERS_KEPT,
+                async_creator=inline_creator(path),
             )
             _sqlite_reader(self._reader)
         else:
