@@ -12,12 +12,15 @@ Any other driver goes through SQLAlchemy as usual.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -54,12 +57,14 @@ class Statement:
         compiled = self._compile(conn.dialect)
         values = {**compiled.defaults, **params}
         driver = await _driver(conn)
-        if isinstance(driver, InlineConnection):
-            return driver.run(compiled.sql, tuple(values[name] for name in compiled.positions))
-        if isinstance(driver, psycopg.AsyncConnection):
-            async with psycopg.AsyncRawCursor(driver) as cursor:
-                await cursor.execute(compiled.sql, [values[name] for name in compiled.positions])
-                return list(await cursor.fetchall())
+        positional = [values[name] for name in compiled.positions]
+        with _as_sqlalchemy_errors(compiled.sql, positional):
+            if isinstance(driver, InlineConnection):
+                return driver.run(compiled.sql, tuple(positional))
+            if isinstance(driver, psycopg.AsyncConnection):
+                async with psycopg.AsyncRawCursor(driver) as cursor:
+                    await cursor.execute(compiled.sql, positional)
+                    return list(await cursor.fetchall())
         return [tuple(row) for row in await conn.execute(self.query, values)]
 
     async def change(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
@@ -67,12 +72,14 @@ class Statement:
         compiled = self._compile(conn.dialect)
         values = {**compiled.defaults, **params}
         driver = await _driver(conn)
-        if isinstance(driver, InlineConnection):
-            return driver.change(compiled.sql, tuple(values[name] for name in compiled.positions))
-        if isinstance(driver, psycopg.AsyncConnection):
-            async with psycopg.AsyncRawCursor(driver) as cursor:
-                await cursor.execute(compiled.sql, [values[name] for name in compiled.positions])
-                return cursor.rowcount
+        positional = [values[name] for name in compiled.positions]
+        with _as_sqlalchemy_errors(compiled.sql, positional):
+            if isinstance(driver, InlineConnection):
+                return driver.change(compiled.sql, tuple(positional))
+            if isinstance(driver, psycopg.AsyncConnection):
+                async with psycopg.AsyncRawCursor(driver) as cursor:
+                    await cursor.execute(compiled.sql, positional)
+                    return cursor.rowcount
         result = await conn.execute(self.query, values)
         return int(getattr(result, "rowcount", 0))
 
@@ -85,6 +92,19 @@ class Statement:
             return None
         assert isinstance(self.query, SelectBase)
         return dict(zip(self.query.selected_columns.keys(), rows[0], strict=True))
+
+
+@contextmanager
+def _as_sqlalchemy_errors(sql: str, params: list[Any]) -> Iterator[None]:
+    """Driver errors as SQLAlchemy raises them (IntegrityError, OperationalError, ...), so
+    that the API's handlers answer them as they answer every other statement's: a lost
+    race is a 409 and an unavailable database a 503, never a 500."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+    except psycopg.Error as error:
+        raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
 
 async def _driver(conn: AsyncConnection) -> Any:
