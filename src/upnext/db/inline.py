@@ -94,13 +94,10 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor())
 
-    def run(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        """Every row of one statement, synchronously (``db.statements``)."""
-        return self._conn.execute(sql, parameters).fetchall()
-
-    def change(self, sql: str, parameters: tuple[Any, ...]) -> int:
-        """Run one statement that returns no rows; the rows it changed (``db.statements``)."""
-        return self._conn.execute(sql, parameters).rowcount
+    def run(self, sql: str, parameters: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], int]:
+        """One statement, synchronously: its rows and rowcount (``db.statements``)."""
+        cursor = self._conn.execute(sql, parameters)
+        return cursor.fetchall(), cursor.rowcount
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)

@@ -36,6 +36,8 @@ class Statement:
     def __init__(self, query: Executable) -> None:
         self.query = query
         self._compiled: dict[str, _Compiled] = {}
+        # For first(): the names of the columns a SELECT returns, read once.
+        self._names = list(query.selected_columns.keys()) if isinstance(query, SelectBase) else []
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
@@ -54,6 +56,18 @@ class Statement:
 
     async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement with ``params``, inside ``conn``'s transaction."""
+        rows, _ = await self._execute(conn, params)
+        return rows
+
+    async def change(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows (UPDATE, DELETE); the rows it changed."""
+        _, changed = await self._execute(conn, params)
+        return changed
+
+    async def _execute(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """The statement's rows (none for a statement without a result) and rowcount."""
         compiled = self._compile(conn.dialect)
         values = {**compiled.defaults, **params}
         driver = await _driver(conn)
@@ -64,24 +78,11 @@ class Statement:
             if isinstance(driver, psycopg.AsyncConnection):
                 async with psycopg.AsyncRawCursor(driver) as cursor:
                     await cursor.execute(compiled.sql, positional)
-                    return list(await cursor.fetchall())
-        return [tuple(row) for row in await conn.execute(self.query, values)]
-
-    async def change(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
-        """Run a statement that returns no rows (UPDATE, DELETE); the rows it changed."""
-        compiled = self._compile(conn.dialect)
-        values = {**compiled.defaults, **params}
-        driver = await _driver(conn)
-        positional = [values[name] for name in compiled.positions]
-        with _as_sqlalchemy_errors(compiled.sql, positional):
-            if isinstance(driver, InlineConnection):
-                return driver.change(compiled.sql, tuple(positional))
-            if isinstance(driver, psycopg.AsyncConnection):
-                async with psycopg.AsyncRawCursor(driver) as cursor:
-                    await cursor.execute(compiled.sql, positional)
-                    return cursor.rowcount
+                    found = await cursor.fetchall() if cursor.description is not None else []
+                    return list(found), cursor.rowcount
         result = await conn.execute(self.query, values)
-        return int(getattr(result, "rowcount", 0))
+        found = [tuple(row) for row in result] if result.returns_rows else []
+        return found, int(getattr(result, "rowcount", 0))
 
     async def first(
         self, conn: AsyncConnection, params: Mapping[str, Any]
@@ -90,8 +91,7 @@ class Statement:
         rows = await self.rows(conn, params)
         if not rows:
             return None
-        assert isinstance(self.query, SelectBase)
-        return dict(zip(self.query.selected_columns.keys(), rows[0], strict=True))
+        return dict(zip(self._names, rows[0], strict=True))
 
 
 @contextmanager
