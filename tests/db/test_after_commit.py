@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import create_engine, select
 
 from upnext.db.engine import Database, sync_url, wake_after_commit
 from upnext.db.tables import platforms
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 def _durable(database_url: str) -> set[str]:

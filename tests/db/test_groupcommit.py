@@ -7,7 +7,7 @@ file; the ones about how writes are grouped run on SQLite only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
@@ -16,13 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from upnext.db.engine import Database, sync_url
 from upnext.db.groupcommit import MAX_MEMBERS
 from upnext.db.tables import platforms, sessions
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

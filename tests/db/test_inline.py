@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import make_url, select, text
@@ -13,13 +12,6 @@ from sqlalchemy.exc import DBAPIError
 from upnext.db.engine import Database
 from upnext.db.inline import InlineConnection, InlineWriter
 from upnext.db.tables import platforms
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_reads_see_committed_writes_and_not_uncommitted_ones(db: Database) -> None:

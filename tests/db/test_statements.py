@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +21,6 @@ _RENAME = Statement(
     .values(name=bindparam("label"))
 )
 _ONE = Statement(select(platforms).where(platforms.c.platform_id == bindparam("id")))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_rows_changes_and_first_follow_the_statement(db: Database) -> None:
