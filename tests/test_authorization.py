@@ -46,6 +46,23 @@ async def test_bad_credentials_are_401(
     assert r.json()["status"] == 401
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/sessions/upnext/s?limit=0",
+        "/v1/sessions/upnext/s/c?next_key=-1",
+        "/v1/sessions/upnext/s/contexts?limit=999",
+    ],
+)
+async def test_without_credentials_a_bad_query_is_still_401(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    # The session reads check the key themselves; a missing one must still come first.
+    r = await client.get(path)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == 'Basic realm="upnext"'
+
+
 async def test_garbled_authorization_header_is_401(client: httpx.AsyncClient) -> None:
     for header in ("Basic !!!", "Basic", "Bearer abc", "Basic " + "QQ=="):
         r = await client.get("/v1/admin/apps", headers={"authorization": header})

@@ -45,12 +45,22 @@ async def _settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(_settings)]
 
 
-Credentials = Annotated[HTTPBasicCredentials | None, Depends(_basic)]
-"""The HTTP Basic credentials sent, if any (documented as the API's security scheme)."""
+async def _credentials(
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+) -> HTTPBasicCredentials:
+    # A dependency, so that a request without credentials is 401 before its parameters
+    # are validated, also on endpoints that check the key themselves (``authorize``).
+    if credentials is None:
+        raise Unauthorized("Authenticate with HTTP Basic: key_id as user, secret as password.")
+    return credentials
+
+
+Credentials = Annotated[HTTPBasicCredentials, Depends(_credentials)]
+"""The HTTP Basic credentials sent (401 if none; documented as the API's security scheme)."""
 
 
 async def authorize(
-    conn: AsyncConnection, credentials: HTTPBasicCredentials | None, *roles: Role
+    conn: AsyncConnection, credentials: HTTPBasicCredentials, *roles: Role
 ) -> Caller:
     """The caller the credentials identify, if its role is one of ``roles`` (any if none).
 
@@ -58,8 +68,6 @@ async def authorize(
     list reads, where the generator dependency's set-up and exit stack cost more than
     the read itself.
     """
-    if credentials is None:
-        raise Unauthorized("Authenticate with HTTP Basic: key_id as user, secret as password.")
     caller = await portal.authenticate(conn, credentials.username, credentials.password)
     return _require_role(caller, roles) if roles else caller
 

@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.security import HTTPBasicCredentials
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Role
@@ -44,6 +45,34 @@ def _read(request: Request) -> AbstractAsyncContextManager[AsyncConnection]:
     return db.read()
 
 
+async def _item_list(
+    request: Request,
+    session_id: str,
+    context_id: str | None,
+    credentials: HTTPBasicCredentials,
+    query: ItemListQuery,
+    if_none_match: str | None,
+) -> Response:
+    """The session's aggregated list, or one attached context's (``context_id``)."""
+    settings: Settings = request.app.state.settings
+    view = contexts.list_view(
+        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
+    )
+    page, media_base = query.page, settings.media_base
+    async with _read(request) as conn:
+        caller = await authorize(conn, credentials, *READERS)
+        owner = await service.session_platform(conn, caller, session_id, query.platform_id)
+        if context_id is None:
+            items, total = await service.aggregated_list(
+                conn, owner, session_id, page, media_base, view
+            )
+        else:
+            items, total = await service.context_list(
+                conn, owner, session_id, context_id, page, media_base, view
+            )
+    return cached_json(list_object(items, total, page), if_none_match)
+
+
 @router.put("/{session_id}", response_model=SessionContextOut, responses=errors(404, 409, 422))
 async def attach_context(
     session_id: SessionId, body: AttachIn, conn: Conn, caller: PlatformCaller
@@ -73,17 +102,7 @@ async def aggregated_list(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The aggregated list of all attached contexts, newest first."""
-    settings: Settings = request.app.state.settings
-    view = contexts.list_view(
-        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
-    )
-    async with _read(request) as conn:
-        caller = await authorize(conn, credentials, *READERS)
-        owner = await service.session_platform(conn, caller, session_id, query.platform_id)
-        items, total = await service.aggregated_list(
-            conn, owner, session_id, query.page, settings.media_base, view
-        )
-    return cached_json(list_object(items, total, query.page), if_none_match)
+    return await _item_list(request, session_id, None, credentials, query, if_none_match)
 
 
 @router.delete("/{session_id}", status_code=204, responses=errors(404))
@@ -129,17 +148,7 @@ async def context_list(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """One attached context's list, newest first."""
-    settings: Settings = request.app.state.settings
-    view = contexts.list_view(
-        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
-    )
-    async with _read(request) as conn:
-        caller = await authorize(conn, credentials, *READERS)
-        owner = await service.session_platform(conn, caller, session_id, query.platform_id)
-        items, total = await service.context_list(
-            conn, owner, session_id, context_id, query.page, settings.media_base, view
-        )
-    return cached_json(list_object(items, total, query.page), if_none_match)
+    return await _item_list(request, session_id, context_id, credentials, query, if_none_match)
 
 
 @router.put("/{session_id}/{context_id}", response_model=Message, responses=errors(404, 422))
