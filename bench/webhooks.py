@@ -94,14 +94,23 @@ def measure(url: str, directory: Path, port: int) -> dict[str, Any]:
     }
 
 
-def _drain(receiver: Receiver, quiet: float = 3.0, limit: float = 180.0) -> dict[str, Any]:
-    """Wait until no delivery arrived for ``quiet`` s; how many arrived, and how fast."""
-    started = last = time.monotonic()
-    seen = len(receiver.arrivals)
+def _wait_until_quiet(
+    receiver: Receiver, started: float, limit: float, quiet: float = 3.0
+) -> float:
+    """Block until no delivery arrived for ``quiet`` s (or ``limit`` s after ``started``);
+    when the last one arrived. The receiver runs in its own thread."""
+    last, seen = time.monotonic(), len(receiver.arrivals)
     while time.monotonic() - last < quiet and time.monotonic() - started < limit:
         time.sleep(0.2)
         if len(receiver.arrivals) != seen:
-            seen, last = len(receiver.arrivals), time.monotonic()
+            last, seen = time.monotonic(), len(receiver.arrivals)
+    return last
+
+
+def _drain(receiver: Receiver) -> dict[str, Any]:
+    """Wait for the deliveries already queued; how many arrived, and how fast."""
+    started = time.monotonic()
+    last = _wait_until_quiet(receiver, started, limit=180.0)
     count = len(receiver.arrivals)
     seconds = max(last - started, 1e-9)
     return {"backlog": count, "backlog_per_s": count / seconds if count else 0.0}
@@ -140,11 +149,7 @@ async def _burst(
             )
         )
     sent = time.monotonic() - started
-    quiet_since, seen = time.monotonic(), len(receiver.arrivals)
-    while time.monotonic() - quiet_since < 3 and time.monotonic() - started < 120:
-        await asyncio.sleep(0.2)
-        if len(receiver.arrivals) != seen:
-            quiet_since, seen = time.monotonic(), len(receiver.arrivals)
+    _wait_until_quiet(receiver, started, limit=120.0)  # nothing else runs on this loop now
     received = receiver.arrivals[before:]
     if not received:
         return {
