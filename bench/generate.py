@@ -22,6 +22,7 @@ import click
 from sqlalchemy import Table, create_engine, text
 from sqlalchemy.engine import Connection
 
+from upnext.contexts.schemas import render_item
 from upnext.db import tables as t
 from upnext.db.engine import sync_url
 from upnext.db.migrate import upgrade
@@ -99,7 +100,7 @@ def _item(rng: random.Random, c: int, n: int) -> dict[str, Any]:
     action = rng.choice(ACTIONS)
     episode = rng.random() < 0.6
     duration = rng.randrange(1_200, 9_000)
-    return {
+    item = {
         "context_id": context_id(c),
         "content_id": f"content{n:06d}",
         "app_id": app_id(c % APPS),
@@ -120,6 +121,7 @@ def _item(rng: random.Random, c: int, n: int) -> dict[str, Any]:
         "expires_at": None,
         "series_id": f"series{c}-{n % 3}" if episode else None,
     }
+    return {**item, "rendered": render_item(item)}
 
 
 def _bulk(conn: Connection, table: Table, rows: Iterator[dict[str, Any]]) -> int:
@@ -279,7 +281,6 @@ def generate(database_url: str, items: int, seed: int, out: Path) -> dict[str, A
                     "context_id": context_id(c),
                     "app_id": app_id(c % APPS),
                     "created_at": NOW_US,
-                    "version": 0,
                 }
                 for c in range(shape.contexts)
             ],

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import Tenant, World
+from upnext.contexts.schemas import render_item
 from upnext.db.tables import contexts, items
 from upnext.kit import ids
 from upnext.kit.pagination import Page, list_object
@@ -46,7 +47,7 @@ def test_list_object_announces_next_key_only_when_more_follow(
 
 
 def _row(context_id: str, app_id: str, content_id: str, updated_at: int) -> dict[str, Any]:
-    return {
+    row = {
         "context_id": context_id,
         "content_id": content_id,
         "app_id": app_id,
@@ -60,6 +61,7 @@ def _row(context_id: str, app_id: str, content_id: str, updated_at: int) -> dict
         "duration": 60,
         "hidden": False,
     }
+    return {**row, "rendered": render_item(row)}
 
 
 async def _page_through(client: httpx.AsyncClient, url: str, limit: int, auth: Any) -> Any:
@@ -100,7 +102,7 @@ async def test_paging_a_session_visits_every_item_once_newest_first(
     names = [f"p{next(_contexts)}-{n}" for n in range(3)]
     async with app.state.db.write() as conn:
         for name, tenant in zip(names, apps, strict=True):
-            values = {"context_id": name, "app_id": tenant.id, "created_at": 0, "version": 0}
+            values = {"context_id": name, "app_id": tenant.id, "created_at": 0}
             await conn.execute(contexts.insert().values(values))
         for which, content_id, updated_at in rows:
             await conn.execute(

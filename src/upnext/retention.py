@@ -1,6 +1,6 @@
 """The purge job: deletes items no list shows any more and idempotency keys past 24 hours.
 
-Lists already hide expired items by themselves (contexts/repository.list_items), so the
+Lists already hide expired items by themselves (readmodel.list_items), so the
 job only reclaims space and may run late or twice: each process runs it, and deleting a
 row that another process deleted first is harmless.
 """
@@ -34,8 +34,6 @@ async def purge_items(db: Database, now: int, max_age: int | None) -> int:
         async with db.write() as conn:
             keys = await items_repo.expired_items(conn, now, max_age, BATCH)
             removed += await items_repo.purge_items(conn, keys, now, max_age)
-            for context_id in sorted({context_id for context_id, _ in keys}):
-                await items_repo.bump_version(conn, context_id)
         if len(keys) < BATCH:
             return removed
 

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.factories import World, make_item
+from upnext.contexts.schemas import render_item
 from upnext.contexts.service import MAX_ITEMS
 from upnext.db.tables import items
 
@@ -33,7 +34,7 @@ async def test_a_full_context_refuses_new_items_but_takes_updates(
         for n in range(MAX_ITEMS - 1)
     ]
     async with app.state.db.write() as conn:  # setup: a context at the cap, in one statement
-        await conn.execute(items.insert(), rows)
+        await conn.execute(items.insert(), [{**row, "rendered": render_item(row)} for row in rows])
 
     r = await client.put(
         "/v1/contexts/upnext/full", json=make_item(content_id="one-too-many"), auth=publisher.auth

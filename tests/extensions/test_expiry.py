@@ -10,11 +10,10 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from tests.factories import World, make_item
-from upnext.contexts.repository import ListView, list_items
-from upnext.contexts.schemas import ITEM_COLUMNS
 from upnext.db.tables import items
 from upnext.kit.pagination import Page
 from upnext.kit.timestamps import now_us
+from upnext.readmodel import ListView, list_items
 from upnext.retention import purge_once
 from upnext.settings import Settings
 
@@ -35,7 +34,7 @@ async def visible(app: FastAPI, now: int, max_age: int | None = 60 * DAY) -> lis
     async with app.state.db.read() as conn:
         rows, total = await list_items(conn, ["c"], PAGE, ListView(now, max_age))
     assert total == len(rows)
-    return sorted(row[ITEM_COLUMNS.index("content_id")] for row in rows)
+    return sorted(content_id for _, _, content_id, _, _ in rows)
 
 
 async def test_an_item_disappears_at_its_expires_at(

@@ -19,9 +19,9 @@ from upnext.contexts.schemas import (
 )
 from upnext.deps import AppSettings, Conn, PublisherCaller, PublisherReader
 from upnext.identifiers import ContentId, ContextId
-from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_json
+from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_body
 from upnext.kit.openapi import errors
-from upnext.kit.pagination import ItemPage, ListObject, list_object
+from upnext.kit.pagination import ItemPage, ListObject
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 
 router = APIRouter(prefix="/v1/contexts/upnext", tags=["contexts"])
@@ -62,8 +62,8 @@ async def get_context_list(
 ) -> Response:
     """The context's items, newest first (without platform_data and app_media)."""
     view = service.list_view(settings.item_ttl_days)
-    items, total = await service.context_list(conn, caller, context_id, page, view)
-    return cached_json(list_object(items, total, page), if_none_match)
+    body = await service.context_list(conn, caller, context_id, page, view)
+    return cached_body(body, if_none_match)
 
 
 @router.put("/{context_id}/items", response_model=WriteResult, responses=errors(413, 422))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -176,52 +177,39 @@ class ContextOut(BaseModel):
     created_at: str
 
 
-ITEM_COLUMNS = (
-    "context_id", "content_id", "app_id", "updated_at", "action", "media_type", "title",
-    "description", "season", "episode", "poster_art_uri", "poster_art_aspect_ratio",
-    "preview_video_uri", "position", "duration", "hidden", "event_time", "expires_at",
-    "series_id",
-)  # fmt: skip
-"""The columns of ``items`` in table order: every list query selects them in this order."""
-
-
-def render_item(row: Sequence[Any]) -> dict[str, Any]:
-    """The List Item Object of a stored row (``ITEM_COLUMNS`` first), keys in the reference's
-    order. Positional: 50 times per list, unpacking a tuple beats looking up names."""
-    (
-        context_id, content_id, app_id, updated_at, action, media_type, title, description,
-        season, episode, poster_art_uri, aspect_ratio, preview_video_uri, position, duration,
-        hidden, event_time, expires_at, series_id,
-    ) = row[:19]  # fmt: skip
+def render_item(values: Mapping[str, Any]) -> str:
+    """The List Item Object of an item's stored columns as JSON text, keys in the
+    reference's order. Run once per write: lists splice the stored text (upnext.readmodel)."""
+    media_type, action = values["media_type"], values["action"]
     body: dict[str, Any] = {
-        "content_id": content_id,
-        "app_id": app_id,
-        "context_id": context_id,
-        "updated_at": iso(updated_at),
+        "content_id": values["content_id"],
+        "app_id": values["app_id"],
+        "context_id": values["context_id"],
+        "updated_at": iso(values["updated_at"]),
         "action": action,
         "media_type": media_type,
-        "title": title,
-        "description": description,
+        "title": values["title"],
+        "description": values["description"],
     }
     if media_type == "tv_episode":
-        body["season"] = season
-        body["episode"] = episode
-    body["poster_art_uri"] = poster_art_uri
-    body["poster_art_aspect_ratio"] = aspect_ratio
-    if preview_video_uri is not None:
-        body["preview_video_uri"] = preview_video_uri
+        body["season"] = values.get("season")
+        body["episode"] = values.get("episode")
+    body["poster_art_uri"] = values["poster_art_uri"]
+    body["poster_art_aspect_ratio"] = values["poster_art_aspect_ratio"]
+    if values.get("preview_video_uri") is not None:
+        body["preview_video_uri"] = values["preview_video_uri"]
     if action == "up_next_continue":
-        body["position"] = position
-    body["duration"] = duration
-    body["hidden"] = bool(hidden)
+        body["position"] = values.get("position")
+    body["duration"] = values["duration"]
+    body["hidden"] = bool(values["hidden"])
     # Extensions appear only on items written with them, so reference clients see no change.
-    if event_time is not None:
-        body["event_time"] = iso(event_time)
-    if expires_at is not None:
-        body["expires_at"] = iso(expires_at)
-    if series_id is not None:
-        body["series_id"] = series_id
-    return body
+    if values.get("event_time") is not None:
+        body["event_time"] = iso(values["event_time"])
+    if values.get("expires_at") is not None:
+        body["expires_at"] = iso(values["expires_at"])
+    if values.get("series_id") is not None:
+        body["series_id"] = values["series_id"]
+    return orjson.dumps(body).decode()
 
 
 _ITEMS_EXAMPLE = [

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext import guidelines
+from upnext import guidelines, readmodel
 from upnext.callers import Caller
 from upnext.contexts import repository as repo
 from upnext.contexts.schemas import (
@@ -23,7 +23,6 @@ from upnext.guidelines import Thresholds
 from upnext.kit.pagination import Page
 from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
-from upnext.sessions import repository as sessions_repo
 
 DAY_US = 86_400_000_000
 
@@ -88,13 +87,29 @@ def _row(app_id: str, context_id: str, item: ItemIn, now: int) -> dict[str, Any]
     }
 
 
+async def _store(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+    """Write one item with its rendering; False when it was ignored as stale.
+
+    A write without ``hidden`` or ``event_time`` keeps the stored value, which the
+    rendering cannot know beforehand: it renders what was sent, and an item whose kept
+    values differ is rendered again with them (a second statement, only then).
+    """
+    stored = await repo.put_item(conn, {**row, "rendered": render_item(row)})
+    if stored is None:
+        return False
+    written = {"hidden": bool(row["hidden"]), "event_time": row["event_time"]}
+    if stored != written:
+        rendered = render_item({**row, **stored})
+        await repo.set_rendered(conn, row["context_id"], row["content_id"], rendered)
+    return True
+
+
 async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item: ItemIn) -> bool:
     """Write the item; False when it was ignored as older than the stored event_time."""
     app_id = await _writable(conn, caller, context_id)
-    if not await repo.put_item(conn, _row(app_id, context_id, item, now_us())):
+    if not await _store(conn, _row(app_id, context_id, item, now_us())):
         return False
     await check_room(conn, context_id)
-    await repo.bump_version(conn, context_id)
     return True
 
 
@@ -126,10 +141,9 @@ async def _apply(
         item = changes[content_id]
         if item is None:
             await repo.delete_items(conn, context_id, [content_id])
-        elif not await repo.put_item(conn, _row(app_id, context_id, item, now)):
+        elif not await _store(conn, _row(app_id, context_id, item, now)):
             stale.append(content_id)
     await check_room(conn, context_id)
-    await repo.bump_version(conn, context_id)
     return stale
 
 
@@ -180,15 +194,14 @@ async def delete_item(
     await owned_context(conn, caller, context_id)
     if not await repo.delete_item(conn, context_id, content_id):
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
-    await repo.bump_version(conn, context_id)
 
 
 def list_view(
     ttl_days: int, *, per_series: bool = False, per_app_limit: int | None = None
-) -> repo.ListView:
+) -> readmodel.ListView:
     """What lists show now: unexpired items touched within ``ttl_days`` (0: forever)."""
     max_age = ttl_days * DAY_US if ttl_days > 0 else None
-    return repo.ListView(now_us(), max_age, per_series, per_app_limit)
+    return readmodel.ListView(now_us(), max_age, per_series, per_app_limit)
 
 
 async def context_list(
@@ -196,18 +209,19 @@ async def context_list(
     caller: Caller,
     context_id: str,
     page: Page,
-    view: repo.ListView | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of the context's list; without a ``view``, expiry applies but no retention."""
-    view = view or repo.ListView(now_us())
+    view: readmodel.ListView | None = None,
+) -> bytes:
+    """A page of the context's list as JSON; without a ``view``, expiry applies but no
+    retention."""
+    view = view or readmodel.ListView(now_us())
     await owned_context(conn, caller, context_id)
-    rows, total = await repo.list_items(conn, [context_id], page, view)
-    return [render_item(row) for row in rows], total
+    rows, total = await readmodel.list_items(conn, [context_id], page, view)
+    return readmodel.page_body(rows, total, page)
 
 
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
-    await sessions_repo.detach_everywhere(conn, context_id)
+    await repo.detach_everywhere(conn, context_id)
 
 
 async def report_progress(
@@ -235,7 +249,6 @@ async def report_progress(
     ):
         result.append("updated" if stored else "added")
     if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
-        await repo.bump_version(conn, context_id)
         result.append("removed")
     if decision.add_next and progress.next is not None:
         await put_item(conn, caller, context_id, progress.next)

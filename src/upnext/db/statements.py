@@ -30,6 +30,23 @@ from sqlalchemy.sql.selectable import SelectBase
 from upnext.db.inline import InlineConnection
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A driver connection held outside SQLAlchemy's pool (the lean reads, ``db.lean``),
+    with the dialect its statements are compiled for."""
+
+    driver: sqlite3.Connection | psycopg.AsyncConnection[Any]
+    dialect: Dialect
+
+
+Executor = AsyncConnection | Raw
+"""Where a ``Statement`` runs: a SQLAlchemy connection's transaction, or a raw one."""
+
+
+def dialect_of(conn: Executor) -> str:
+    return conn.dialect.name
+
+
 class Statement:
     """One Core statement, compiled per dialect on first use and run on the driver."""
 
@@ -54,25 +71,28 @@ class Statement:
             self._compiled[dialect.name] = found
         return found
 
-    async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def rows(self, conn: Executor, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement with ``params``, inside ``conn``'s transaction."""
         rows, _ = await self._execute(conn, params)
         return rows
 
-    async def change(self, conn: AsyncConnection, params: Mapping[str, Any]) -> int:
+    async def change(self, conn: Executor, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows (UPDATE, DELETE); the rows it changed."""
         _, changed = await self._execute(conn, params)
         return changed
 
     async def _execute(
-        self, conn: AsyncConnection, params: Mapping[str, Any]
+        self, conn: Executor, params: Mapping[str, Any]
     ) -> tuple[list[tuple[Any, ...]], int]:
         """The statement's rows (none for a statement without a result) and rowcount."""
         compiled = self._compile(conn.dialect)
-        values = {**compiled.defaults, **params}
-        driver = await _driver(conn)
+        values = {**compiled.defaults, **params} if compiled.defaults else params
+        driver = conn.driver if isinstance(conn, Raw) else await _driver(conn)
         positional = [values[name] for name in compiled.positions]
         with _as_sqlalchemy_errors(compiled.sql, positional):
+            if isinstance(driver, sqlite3.Connection):
+                done = driver.execute(compiled.sql, positional)
+                return done.fetchall(), done.rowcount
             if isinstance(driver, InlineConnection):
                 return driver.run(compiled.sql, tuple(positional))
             if isinstance(driver, psycopg.AsyncConnection):
@@ -80,13 +100,12 @@ class Statement:
                     await cursor.execute(compiled.sql, positional)
                     found = await cursor.fetchall() if cursor.description is not None else []
                     return list(found), cursor.rowcount
+        assert isinstance(conn, AsyncConnection)
         result = await conn.execute(self.query, values)
         found = [tuple(row) for row in result] if result.returns_rows else []
         return found, int(getattr(result, "rowcount", 0))
 
-    async def first(
-        self, conn: AsyncConnection, params: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
+    async def first(self, conn: Executor, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row as a mapping of column names, or None."""
         rows = await self.rows(conn, params)
         if not rows:

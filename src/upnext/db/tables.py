@@ -115,8 +115,6 @@ contexts = Table(
     Column("context_id", String(CLIENT_ID), primary_key=True),
     Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    # Bumped by every change to the context's items: a cheap key for caches and ETags.
-    Column("version", BigInteger, nullable=False, server_default="0"),
     Index("ix_contexts_app_id", "app_id"),
 )
 
@@ -148,6 +146,9 @@ items = Table(
     Column("event_time", BigInteger),
     Column("expires_at", BigInteger),
     Column("series_id", String(CLIENT_ID)),
+    # The List Item Object as JSON (without platform_data and app_media), written with the
+    # columns above by every write: lists splice it instead of rendering (upnext.readmodel).
+    Column("rendered", Text, nullable=False),
     # The list of one context, newest first, is a range scan of this index.
     Index("ix_items_context_recent", "context_id", "updated_at", "content_id"),
     Index("ix_items_updated_at", "updated_at"),

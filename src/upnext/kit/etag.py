@@ -46,7 +46,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 def cached_json(content: Any, if_none_match: str | None) -> Response:
     """``content`` as JSON with its ETag, or ``304`` if the client holds that ETag."""
-    body = orjson.dumps(content)
+    return cached_body(orjson.dumps(content), if_none_match)
+
+
+def cached_body(body: bytes, if_none_match: str | None) -> Response:
+    """A JSON ``body`` with its ETag, or ``304`` if the client holds that ETag."""
     etag = etag_of(body)
     headers = {"ETag": etag}
     if if_none_match is not None and _matches(if_none_match, etag):

@@ -11,9 +11,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    literal_column,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -224,37 +222,6 @@ async def media_names(conn: AsyncConnection, app_ids: Iterable[str]) -> dict[str
     for row in result:
         names[row.app_id].add(row.file_name)
     return names
-
-
-# Built once: the platform data and media names of some apps in one round trip.
-_APP_EXTRAS = union_all(
-    select(
-        platform_data.c.app_id,
-        literal_column("'data'").label("kind"),
-        platform_data.c.data.label("value"),
-    ).where(
-        platform_data.c.platform_id == bindparam("platform_id"),
-        platform_data.c.app_id.in_(bindparam("app_ids", expanding=True)),
-    ),
-    select(app_media.c.app_id, literal_column("'media'"), app_media.c.file_name).where(
-        app_media.c.app_id.in_(bindparam("app_ids", expanding=True))
-    ),
-)
-
-
-async def app_extras(
-    conn: AsyncConnection, platform_id: str, app_ids: Iterable[str]
-) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """``platform_data_for`` and ``media_names`` together, for the session lists."""
-    params = {"platform_id": platform_id, "app_ids": list(app_ids)}
-    data: dict[str, str] = {}
-    names: dict[str, set[str]] = defaultdict(set)
-    for row in await conn.execute(_APP_EXTRAS, params):
-        if row.kind == "data":
-            data[row.app_id] = row.value
-        else:
-            names[row.app_id].add(row.value)
-    return data, names
 
 
 # audit log

@@ -15,7 +15,7 @@ from upnext.contexts.schemas import SessionItemOut
 from upnext.db.engine import Database
 from upnext.deps import Conn, Credentials, PlatformCaller, authorize
 from upnext.identifiers import ContextId, SessionId
-from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_json
+from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_body, cached_json
 from upnext.kit.openapi import Message, errors
 from upnext.kit.pagination import ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
@@ -63,14 +63,12 @@ async def _item_list(
         caller = await authorize(conn, credentials, *READERS)
         owner = await service.session_platform(conn, caller, session_id, query.platform_id)
         if context_id is None:
-            items, total = await service.aggregated_list(
-                conn, owner, session_id, page, media_base, view
-            )
+            body = await service.aggregated_list(conn, owner, session_id, page, media_base, view)
         else:
-            items, total = await service.context_list(
+            body = await service.context_list(
                 conn, owner, session_id, context_id, page, media_base, view
             )
-    return cached_json(list_object(items, total, page), if_none_match)
+    return cached_body(body, if_none_match)
 
 
 @router.put("/{session_id}", response_model=SessionContextOut, responses=errors(404, 409, 422))

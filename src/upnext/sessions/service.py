@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext import readmodel
 from upnext.callers import Caller
 from upnext.contexts import repository as contexts_repo
 from upnext.contexts import service as contexts
-from upnext.contexts.repository import ListView
-from upnext.contexts.schemas import ITEM_COLUMNS, render_item
+from upnext.contexts.schemas import render_item
+from upnext.db.statements import Executor
 from upnext.kit.pagination import Page
 from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
 from upnext.kit.timestamps import now_us
-from upnext.portal import repository as portal_repo
 from upnext.portal import service as portal
-from upnext.portal.media import media_urls
+from upnext.readmodel import ListView
 from upnext.sessions import repository as repo
 from upnext.sessions.schemas import render_attachment
 from upnext.webhooks import service as webhooks
@@ -47,7 +46,7 @@ async def session_platform(
     return owners[0]
 
 
-async def require_session(conn: AsyncConnection, platform_id: str, session_id: str) -> None:
+async def require_session(conn: Executor, platform_id: str, session_id: str) -> None:
     if not await repo.session_exists(conn, platform_id, session_id):
         raise NotFound(f"No session {session_id}.", code="session_not_found")
 
@@ -105,7 +104,7 @@ async def delete_session(conn: AsyncConnection, platform_id: str, session_id: st
 
 
 async def session_contexts(
-    conn: AsyncConnection, platform_id: str, session_id: str, page: Page
+    conn: Executor, platform_id: str, session_id: str, page: Page
 ) -> tuple[list[dict[str, Any]], int]:
     await require_session(conn, platform_id, session_id)
     rows, total = await repo.list_attachments(conn, platform_id, session_id, page)
@@ -113,18 +112,18 @@ async def session_contexts(
 
 
 async def aggregated_list(
-    conn: AsyncConnection,
+    conn: Executor,
     platform_id: str,
     session_id: str,
     page: Page,
     media_base: str,
     view: ListView,
-) -> tuple[list[dict[str, Any]], int]:
-    found = await repo.session_view(conn, platform_id, session_id)
+) -> bytes:
+    """The session's List Object as JSON."""
+    found = await readmodel.session_view(conn, platform_id, session_id)
     if found is None:
         raise NotFound(f"No session {session_id}.", code="session_not_found")
-    rows, total = await contexts_repo.list_items(conn, found.context_ids, page, view)
-    return _render(rows, found.platform_data, found.media, media_base), total
+    return await readmodel.session_page(conn, found, found.context_ids, page, view, media_base)
 
 
 async def context_list(
@@ -135,51 +134,19 @@ async def context_list(
     page: Page,
     media_base: str,
     view: ListView,
-) -> tuple[list[dict[str, Any]], int]:
-    found = await repo.session_view(conn, platform_id, session_id)
-    if found is not None and context_id in found.context_ids:  # the usual case: 1 query
-        rows, total = await contexts_repo.list_items(conn, [context_id], page, view)
-        return _render(rows, found.platform_data, found.media, media_base), total
-    # Not visible: attachment() names the reason (or it has just become visible).
-    await attachment(conn, platform_id, session_id, context_id)
-    rows, total = await contexts_repo.list_items(conn, [context_id], page, view)
-    return await _for_platform(conn, platform_id, rows, media_base), total
-
-
-_APP_ID = ITEM_COLUMNS.index("app_id")
-
-
-async def _for_platform(
-    conn: AsyncConnection, platform_id: str, rows: Sequence[Sequence[Any]], media_base: str
-) -> list[dict[str, Any]]:
-    """Render items with the platform's ``platform_data`` and each app's ``app_media``."""
-    app_ids = {row[_APP_ID] for row in rows}
-    if not app_ids:
-        return []
-    data, names = await portal_repo.app_extras(conn, platform_id, app_ids)
-    return _render(rows, data, names, media_base)
-
-
-def _render(
-    rows: Sequence[Sequence[Any]],
-    data: Mapping[str, str],
-    names: Mapping[str, set[str]],
-    media_base: str,
-) -> list[dict[str, Any]]:
-    """List Item Objects with each app's ``platform_data`` and ``app_media``."""
-    extras = {
-        app_id: (
-            orjson.loads(data.get(app_id, "{}")),
-            media_urls(media_base, app_id, names.get(app_id, set())),
-        )
-        for app_id in {row[_APP_ID] for row in rows}
-    }
-    rendered = []
-    for row in rows:
-        body = render_item(row)
-        body["platform_data"], body["app_media"] = extras[row[_APP_ID]]
-        rendered.append(body)
-    return rendered
+) -> bytes:
+    """One attached context's List Object as JSON."""
+    found = await readmodel.session_view(conn, platform_id, session_id)
+    if found is None or context_id not in found.context_ids:
+        # Not visible: attachment() names the reason, or it has just become visible.
+        await attachment(conn, platform_id, session_id, context_id)
+        found = await readmodel.session_view(conn, platform_id, session_id)
+        if found is None or context_id not in found.context_ids:
+            raise NotFound(
+                f"Context {context_id} is not attached to session {session_id}.",
+                code="context_not_attached",
+            )
+    return await readmodel.session_page(conn, found, [context_id], page, view, media_base)
 
 
 async def set_hidden(
@@ -192,12 +159,12 @@ async def set_hidden(
 ) -> None:
     """Hide or unhide an item; the item's app hears of a change by webhook."""
     row = await attachment(conn, platform_id, session_id, context_id)
-    item = await contexts_repo.get_item(conn, context_id, content_id)
+    item = await contexts_repo.lock_item(conn, context_id, content_id)
     if item is None:
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
-    if not await contexts_repo.set_hidden(conn, context_id, content_id, hidden):
+    rendered = render_item({**item, "hidden": hidden})
+    if not await contexts_repo.set_hidden(conn, context_id, content_id, hidden, rendered):
         return  # nothing changed (maybe a concurrent request did it), nothing to tell
-    await contexts_repo.bump_version(conn, context_id)
     data = {
         "app_id": row["app_id"],
         "context_id": context_id,

@@ -92,9 +92,11 @@ async def session_preview(
     media_base, platform_id = settings.media_base, _platform_id(viewer)
     # The list exactly as GET /v1/sessions/upnext/{id} returns it by default.
     view = contexts.list_view(settings.item_ttl_days)
-    items, total = await sessions.aggregated_list(
+    body = await sessions.aggregated_list(
         conn, platform_id, session_id, EVERYTHING, media_base, view
     )
+    listed = orjson.loads(body)
+    items, total = listed["items"], listed["total"]
     platform = await portal.get_platform(conn, platform_id)
     apps, _ = await portal.platform_apps(conn, platform_id, EVERYTHING, media_base)
     names = {app["app_id"]: app["name"] for app in apps}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
@@ -134,7 +135,8 @@ async def inspect_context(
     if context_id:
         if not is_client_id(context_id):
             raise Invalid(f"{context_id!r} is not a valid context id.", code="invalid_parameter")
-        items, total = await contexts.context_list(conn, viewer, context_id, EVERYTHING)
+        listed = orjson.loads(await contexts.context_list(conn, viewer, context_id, EVERYTHING))
+        items, total = listed["items"], listed["total"]
     return page(
         request, "contexts.html", viewer=viewer, context_id=context_id, items=items, total=total
     )

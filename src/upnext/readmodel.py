@@ -1,0 +1,380 @@
+"""The list read model: what the session and context lists show, read and spliced in one place.
+
+Every TV home screen's load is one aggregated list, so this module holds all of it: the
+session view (which contexts a session shows and their apps' extras), the per-context
+scans and their merge, and the splice of stored item JSON into the page.
+
+Items are rendered once, when they are written (``items.rendered``, by
+``contexts.schemas.render_item``). A list read renders nothing: it joins the stored text
+of each item with its app's fragment (``platform_data`` and ``app_media``, the same for
+every item of an app) and the page envelope. The result is byte-identical to serialising
+the List Object with orjson (tests/test_readmodel.py). A fragment is whatever an item
+gains per caller, so a per-platform field is added there, not per item.
+
+The cost of a page follows the page asked for and the number of attached contexts, not the
+items stored: each context contributes at most ``next_key + limit`` rows from its own
+range of ``ix_items_context_recent`` (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upnext.db.statements import Executor, Statement, dialect_of
+from upnext.db.tables import app_media, avails, items, platform_data, session_contexts, sessions
+from upnext.kit.pagination import Page
+from upnext.portal.media import media_urls
+
+
+@dataclass(frozen=True)
+class ListView:
+    """Which stored items a list shows at ``now`` (docs/extensions.md).
+
+    ``max_age_us``: items untouched for longer are hidden (None keeps them forever).
+    ``per_series``: only the newest item of each series of each app.
+    ``per_app_limit``: at most this many items of each app.
+    """
+
+    now: int
+    max_age_us: int | None = None
+    per_series: bool = False
+    per_app_limit: int | None = None
+
+    @property
+    def shaped(self) -> bool:
+        return self.per_series or self.per_app_limit is not None
+
+
+# --- the session view ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the aggregated list needs besides the items, read in one round trip."""
+
+    context_ids: list[str]  # attached, and their app still available to the platform
+    platform_data: dict[str, str]  # app_id -> the platform's stored JSON object
+    media: dict[str, set[str]]  # app_id -> uploaded file names
+
+    def fragments(self, media_base: str) -> dict[str, str]:
+        """Each visible app's per-platform fields as the JSON text an item gains."""
+        apps = {*self.platform_data, *self.media}
+        return {app_id: self.fragment(app_id, media_base) for app_id in apps}
+
+    def fragment(self, app_id: str, media_base: str) -> str:
+        data = orjson.loads(self.platform_data.get(app_id, "{}"))
+        urls = media_urls(media_base, app_id, self.media.get(app_id, set()))
+        return (
+            ',"platform_data":'
+            + orjson.dumps(data).decode()
+            + ',"app_media":'
+            + orjson.dumps(urls).decode()
+        )
+
+
+# Built once: composing these joins per request costs more than the indexed reads they run.
+# The available apps' platform data and media ride along (a few rows per context).
+_SESSION_VIEW = Statement(
+    select(
+        session_contexts.c.context_id,
+        avails.c.app_id.label("available"),
+        platform_data.c.data,
+        app_media.c.file_name,
+    )
+    .select_from(
+        sessions.outerjoin(
+            session_contexts,
+            and_(
+                session_contexts.c.platform_id == sessions.c.platform_id,
+                session_contexts.c.session_id == sessions.c.session_id,
+            ),
+        )
+        .outerjoin(
+            avails,
+            and_(
+                avails.c.app_id == session_contexts.c.app_id,
+                avails.c.platform_id == session_contexts.c.platform_id,
+                avails.c.enabled.is_(True),
+            ),
+        )
+        .outerjoin(
+            platform_data,
+            and_(
+                platform_data.c.platform_id == sessions.c.platform_id,
+                platform_data.c.app_id == avails.c.app_id,
+            ),
+        )
+        .outerjoin(app_media, app_media.c.app_id == avails.c.app_id)
+    )
+    .where(
+        sessions.c.platform_id == bindparam("platform_id"),
+        sessions.c.session_id == bindparam("session_id"),
+    )
+    .order_by(session_contexts.c.context_id)
+)
+
+
+async def session_view(conn: Executor, platform_id: str, session_id: str) -> SessionView | None:
+    """The session's visible contexts with their apps' extras; None if no such session."""
+    params = {"platform_id": platform_id, "session_id": session_id}
+    rows = await _SESSION_VIEW.rows(conn, params)
+    if not rows:
+        return None
+    # At least one row per attached context (one NULL row for a session without any).
+    context_ids: dict[str, None] = {}
+    data: dict[str, str] = {}
+    media: dict[str, set[str]] = defaultdict(set)
+    for context_id, available, stored, file_name in rows:
+        if available is None:
+            continue
+        context_ids[context_id] = None
+        data.setdefault(available, stored if stored is not None else "{}")
+        if file_name is not None:
+            media[available].add(file_name)
+    return SessionView(list(context_ids), data, media)
+
+
+# --- the page of items ----------------------------------------------------------------
+
+# What a page reads of each item: the merge key, the app (for its fragment) and the text.
+_PAGE = (
+    items.c.updated_at,
+    items.c.context_id,
+    items.c.content_id,
+    items.c.app_id,
+    items.c.rendered,
+)
+_APP_ID, _RENDERED = 3, 4
+
+
+def _visible(view: ListView) -> ColumnElement[bool]:
+    """Not past its ``expires_at`` and, with a retention, touched recently enough."""
+    alive = or_(items.c.expires_at.is_(None), items.c.expires_at > view.now)
+    if view.max_age_us is None:
+        return alive
+    return and_(alive, items.c.updated_at > view.now - view.max_age_us)
+
+
+def _shaped(context_ids: Sequence[str], view: ListView) -> Any:
+    """The visible items with per_series / per_app_limit applied, as a subquery."""
+    newest_first = (items.c.updated_at.desc(), items.c.context_id.desc(), items.c.content_id.desc())
+    # An item without series_id is a series of its own: NULLs partition together, so the
+    # content id joins the partition only for those.
+    own_series = case((items.c.series_id.is_(None), items.c.content_id))
+    series_rank = func.row_number().over(
+        partition_by=(items.c.app_id, items.c.series_id, own_series), order_by=newest_first
+    )
+    ranked = (
+        select(*_PAGE, series_rank.label("series_rank"))
+        .where(items.c.context_id.in_(context_ids), _visible(view))
+        .subquery()
+    )
+    kept = select(*(ranked.c[c.name] for c in _PAGE))
+    if view.per_series:
+        kept = kept.where(ranked.c.series_rank == 1)
+    if view.per_app_limit is None:
+        return kept.subquery()
+    inner = kept.subquery()
+    app_rank = func.row_number().over(
+        partition_by=inner.c.app_id,
+        order_by=(inner.c.updated_at.desc(), inner.c.context_id.desc(), inner.c.content_id.desc()),
+    )
+    ranked_apps = select(inner, app_rank.label("app_rank")).subquery()
+    return (
+        select(*(ranked_apps.c[c.name] for c in _PAGE))
+        .where(ranked_apps.c.app_rank <= view.per_app_limit)
+        .subquery()
+    )
+
+
+async def _shaped_page(
+    conn: Executor, context_ids: Sequence[str], page: Page, view: ListView
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Shaped lists are rare and built per request: through SQLAlchemy's execution layer
+    (the lean reads hand them to the documented routes)."""
+    assert isinstance(conn, AsyncConnection)
+    shaped = _shaped(context_ids, view)
+    total = int(await conn.scalar(select(func.count()).select_from(shaped)) or 0)
+    if page.offset >= total:
+        return [], total
+    query = (
+        select(shaped)
+        .order_by(
+            shaped.c.updated_at.desc(), shaped.c.context_id.desc(), shaped.c.content_id.desc()
+        )
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return [tuple(row) for row in await conn.execute(query)], total
+
+
+def _visible_bound(retention: bool) -> ColumnElement[bool]:
+    """``_visible`` with ``:now`` (and ``:cutoff``) as bound parameters, for cached queries."""
+    alive = or_(items.c.expires_at.is_(None), items.c.expires_at > bindparam("now"))
+    return and_(alive, items.c.updated_at > bindparam("cutoff")) if retention else alive
+
+
+_NEWEST_FIRST = (items.c.updated_at.desc(), items.c.content_id.desc())
+
+
+def _newest_bound(context: Any, retention: bool) -> Any:
+    """The newest ``:depth`` visible items of one context: a range scan of
+    ix_items_context_recent read backwards, stopping after ``depth`` rows."""
+    return (
+        select(*_PAGE)
+        .where(items.c.context_id == context, _visible_bound(retention))
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("depth"))
+    )
+
+
+@functools.cache
+def _context_newest(retention: bool) -> Statement:
+    return Statement(_newest_bound(bindparam("context_id"), retention))
+
+
+@functools.cache
+def _context_total(retention: bool) -> Statement:
+    return Statement(
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id == bindparam("context_id"), _visible_bound(retention))
+    )
+
+
+@functools.cache
+def _merged_page(contexts: int, retention: bool) -> Statement:
+    """The page of ``contexts`` contexts merged newest first, with the list's total.
+
+    Built once per shape: building a union of subqueries costs more than running it. Each
+    context contributes its newest ``:depth`` rows from its own index range; the total
+    rides along as a column, so a page is one round trip.
+    """
+    ids: list[Any] = [bindparam(f"c{i}") for i in range(contexts)]
+    newest = [_newest_bound(context, retention).subquery() for context in ids]
+    merged = union_all(*(select(n) for n in newest)).subquery() if contexts > 1 else newest[0]
+    total = (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(ids), _visible_bound(retention))
+        .scalar_subquery()
+    )
+    return Statement(
+        select(merged, total.label("list_total"))
+        .order_by(
+            merged.c.updated_at.desc(), merged.c.context_id.desc(), merged.c.content_id.desc()
+        )
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@functools.cache
+def _merged_total(contexts: int, retention: bool) -> Statement:
+    ids: list[Any] = [bindparam(f"c{i}") for i in range(contexts)]
+    return Statement(
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(ids), _visible_bound(retention))
+    )
+
+
+def _newest_key(row: Sequence[Any]) -> tuple[Any, ...]:
+    return row[0], row[1], row[2]  # updated_at, context_id, content_id
+
+
+async def _page_in_process(
+    conn: Executor, context_ids: Sequence[str], page: Page, params: dict[str, Any]
+) -> tuple[list[tuple[Any, ...]], int]:
+    """SQLite: one range scan per context, merged here. In-process there is no round trip
+    to save, and SQLite's union-then-sort costs twice as much as these scans plus a merge.
+    A context with fewer rows than ``depth`` has just told its total; only longer ones are
+    counted."""
+    retention = "cutoff" in params
+    newest, count = _context_newest(retention), _context_total(retention)
+    lists, total = [], 0
+    for context_id in context_ids:
+        params["context_id"] = context_id
+        rows = await newest.rows(conn, params)
+        lists.append(rows)
+        if len(rows) < params["depth"]:
+            total += len(rows)
+        else:
+            total += int((await count.rows(conn, params))[0][0])
+    if len(lists) == 1:
+        return lists[0][page.offset : page.offset + page.limit], total
+    merged = heapq.merge(*lists, key=_newest_key, reverse=True)
+    return list(itertools.islice(merged, page.offset, page.offset + page.limit)), total
+
+
+async def list_items(
+    conn: Executor, context_ids: Sequence[str], page: Page, view: ListView
+) -> tuple[list[tuple[Any, ...]], int]:
+    """A page of the visible items of ``context_ids`` merged newest first, and their total.
+
+    Rows are ``(updated_at, context_id, content_id, app_id, rendered)``. Ties on
+    ``updated_at`` are broken by context and content id, the same on every page. Every
+    rule of what a list shows (expiry, retention, per_series, per_app_limit) is here, so
+    that there is one place to optimise.
+    """
+    if not context_ids:
+        return [], 0
+    if view.shaped:
+        return await _shaped_page(conn, context_ids, page, view)
+    params: dict[str, Any] = {"now": view.now, "depth": page.offset + page.limit}
+    if view.max_age_us is not None:
+        params["cutoff"] = view.now - view.max_age_us
+    if dialect_of(conn) == "sqlite":
+        return await _page_in_process(conn, context_ids, page, params)
+    retention = view.max_age_us is not None
+    params.update({f"c{i}": c for i, c in enumerate(context_ids)})
+    params.update(limit=page.limit, offset=page.offset)
+    rows = await _merged_page(len(context_ids), retention).rows(conn, params)
+    if rows:
+        return rows, int(rows[0][-1])
+    # An empty page (past the end, or nothing visible) still reports the true total.
+    counted = await _merged_total(len(context_ids), retention).rows(conn, params)
+    return [], int(counted[0][0])
+
+
+# --- the splice -----------------------------------------------------------------------
+
+
+def page_body(
+    rows: Sequence[Sequence[Any]],
+    total: int,
+    page: Page,
+    fragments: Mapping[str, str] | None = None,
+) -> bytes:
+    """The List Object of ``rows`` as JSON bytes, each item's stored text spliced with its
+    app's fragment (none for the publisher's own list)."""
+    if fragments is None:
+        texts = [row[_RENDERED] for row in rows]
+    else:
+        texts = [row[_RENDERED][:-1] + fragments[row[_APP_ID]] + "}" for row in rows]
+    following = page.offset + len(rows)
+    more = f',"next_key":{following}' if rows and following < total else ""
+    return f'{{"total":{total}{more},"items":[{",".join(texts)}]}}'.encode()
+
+
+async def session_page(
+    conn: Executor,
+    found: SessionView,
+    context_ids: Sequence[str],
+    page: Page,
+    view: ListView,
+    media_base: str,
+) -> bytes:
+    """The page of a session's list (all its visible contexts, or some of them) as JSON."""
+    rows, total = await list_items(conn, context_ids, page, view)
+    return page_body(rows, total, page, found.fragments(media_base))
