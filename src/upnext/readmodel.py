@@ -19,7 +19,6 @@ range of ``ix_items_context_recent`` (docs/architecture.md).
 from __future__ import annotations
 
 import functools
-import heapq
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -66,20 +65,23 @@ class SessionView:
     platform_data: dict[str, str]  # app_id -> the platform's stored JSON object
     media: dict[str, set[str]]  # app_id -> uploaded file names
 
-    def fragments(self, media_base: str) -> dict[str, str]:
-        """Each visible app's per-platform fields as the JSON text an item gains."""
+    def fragments(self, media_base: str) -> dict[str, bytes]:
+        """Each visible app's per-platform fields as the JSON an item gains."""
         apps = {*self.platform_data, *self.media}
         return {app_id: self.fragment(app_id, media_base) for app_id in apps}
 
-    def fragment(self, app_id: str, media_base: str) -> str:
-        data = orjson.loads(self.platform_data.get(app_id, "{}"))
-        urls = media_urls(media_base, app_id, self.media.get(app_id, set()))
-        return (
-            ',"platform_data":'
-            + orjson.dumps(data).decode()
-            + ',"app_media":'
-            + orjson.dumps(urls).decode()
-        )
+    def fragment(self, app_id: str, media_base: str) -> bytes:
+        names = frozenset(self.media.get(app_id, ()))
+        return _fragment(media_base, app_id, self.platform_data.get(app_id, "{}"), names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fragment(media_base: str, app_id: str, data: str, names: frozenset[str]) -> bytes:
+    """An app's fragment from what is stored: the same stored values give the same bytes,
+    so it is kept (each process holds a few per app and platform). It closes the item."""
+    urls = media_urls(media_base, app_id, set(names))
+    platform = orjson.dumps(orjson.loads(data))
+    return b',"platform_data":' + platform + b',"app_media":' + orjson.dumps(urls) + b"}"
 
 
 # Built once: composing these joins per request costs more than the indexed reads they run.
@@ -289,10 +291,6 @@ def _merged_total(contexts: int, retention: bool) -> Statement:
     )
 
 
-def _newest_key(row: Sequence[Any]) -> tuple[Any, ...]:
-    return row[0], row[1], row[2]  # updated_at, context_id, content_id
-
-
 async def _page_in_process(
     conn: Executor, context_ids: Sequence[str], page: Page, params: dict[str, Any]
 ) -> tuple[list[tuple[Any, ...]], int]:
@@ -313,8 +311,11 @@ async def _page_in_process(
             total += int((await count.rows(conn, params))[0][0])
     if len(lists) == 1:
         return lists[0][page.offset : page.offset + page.limit], total
-    merged = heapq.merge(*lists, key=_newest_key, reverse=True)
-    return list(itertools.islice(merged, page.offset, page.offset + page.limit)), total
+    # Rows start with (updated_at, context_id, content_id), unique: sorting the tuples
+    # themselves orders them newest first without a key function, and for the few dozen
+    # rows of a page C's sort beats heapq.merge calling a key per row.
+    merged = sorted(itertools.chain.from_iterable(lists), reverse=True)
+    return merged[page.offset : page.offset + page.limit], total
 
 
 async def list_items(
@@ -322,7 +323,7 @@ async def list_items(
 ) -> tuple[list[tuple[Any, ...]], int]:
     """A page of the visible items of ``context_ids`` merged newest first, and their total.
 
-    Rows are ``(updated_at, context_id, content_id, app_id, rendered)``. Ties on
+    Rows start with ``(updated_at, context_id, content_id, app_id, rendered)``. Ties on
     ``updated_at`` are broken by context and content id, the same on every page. Every
     rule of what a list shows (expiry, retention, per_series, per_app_limit) is here, so
     that there is one place to optimise.
@@ -354,17 +355,23 @@ def page_body(
     rows: Sequence[Sequence[Any]],
     total: int,
     page: Page,
-    fragments: Mapping[str, str] | None = None,
+    fragments: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The List Object of ``rows`` as JSON bytes, each item's stored text spliced with its
-    app's fragment (none for the publisher's own list)."""
-    if fragments is None:
-        texts = [row[_RENDERED] for row in rows]
-    else:
-        texts = [row[_RENDERED][:-1] + fragments[row[_APP_ID]] + "}" for row in rows]
+    """The List Object of ``rows`` as JSON, each item's stored JSON spliced with its app's
+    fragment (none for the publisher's own list): one join of slices, no copy per item."""
     following = page.offset + len(rows)
-    more = f',"next_key":{following}' if rows and following < total else ""
-    return f'{{"total":{total}{more},"items":[{",".join(texts)}]}}'.encode()
+    more = b',"next_key":%d' % following if rows and following < total else b""
+    parts: list[bytes | memoryview] = [b'{"total":%d%s,"items":[' % (total, more)]
+    for row in rows:
+        if fragments is None:
+            parts += (row[_RENDERED], b",")
+        else:  # the item without its closing brace, then the fragment that closes it
+            parts += (memoryview(row[_RENDERED])[:-1], fragments[row[_APP_ID]], b",")
+    if rows:
+        parts[-1] = b"]}"
+    else:
+        parts.append(b"]}")
+    return b"".join(parts)
 
 
 async def session_page(

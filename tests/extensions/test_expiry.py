@@ -34,7 +34,7 @@ async def visible(app: FastAPI, now: int, max_age: int | None = 60 * DAY) -> lis
     async with app.state.db.read() as conn:
         rows, total = await list_items(conn, ["c"], PAGE, ListView(now, max_age))
     assert total == len(rows)
-    return sorted(content_id for _, _, content_id, _, _ in rows)
+    return sorted(row[2] for row in rows)  # (updated_at, context_id, content_id, ...)
 
 
 async def test_an_item_disappears_at_its_expires_at(

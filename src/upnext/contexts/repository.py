@@ -106,7 +106,7 @@ async def lock_item(
 
 
 async def set_hidden(
-    conn: AsyncConnection, context_id: str, content_id: str, hidden: bool, rendered: str
+    conn: AsyncConnection, context_id: str, content_id: str, hidden: bool, rendered: bytes
 ) -> bool:
     """Whether this statement changed the flag: of two concurrent identical requests, the
     second waits for the first's row lock, then finds nothing left to change."""
@@ -115,7 +115,7 @@ async def set_hidden(
 
 
 async def set_rendered(
-    conn: AsyncConnection, context_id: str, content_id: str, rendered: str
+    conn: AsyncConnection, context_id: str, content_id: str, rendered: bytes
 ) -> None:
     params = {"context_id": context_id, "content_id": content_id, "rendered": rendered}
     await _SET_RENDERED.change(conn, params)

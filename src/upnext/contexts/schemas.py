@@ -177,8 +177,8 @@ class ContextOut(BaseModel):
     created_at: str
 
 
-def render_item(values: Mapping[str, Any]) -> str:
-    """The List Item Object of an item's stored columns as JSON text, keys in the
+def render_item(values: Mapping[str, Any]) -> bytes:
+    """The List Item Object of an item's stored columns as JSON, keys in the
     reference's order. Run once per write: lists splice the stored text (upnext.readmodel)."""
     media_type, action = values["media_type"], values["action"]
     body: dict[str, Any] = {
@@ -209,7 +209,7 @@ def render_item(values: Mapping[str, Any]) -> str:
         body["expires_at"] = iso(values["expires_at"])
     if values.get("series_id") is not None:
         body["series_id"] = values["series_id"]
-    return orjson.dumps(body).decode()
+    return orjson.dumps(body)
 
 
 _ITEMS_EXAMPLE = [

@@ -13,8 +13,7 @@ Any other driver goes through SQLAlchemy as usual.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,7 +88,7 @@ class Statement:
         values = {**compiled.defaults, **params} if compiled.defaults else params
         driver = conn.driver if isinstance(conn, Raw) else await _driver(conn)
         positional = [values[name] for name in compiled.positions]
-        with _as_sqlalchemy_errors(compiled.sql, positional):
+        try:
             if isinstance(driver, sqlite3.Connection):
                 done = driver.execute(compiled.sql, positional)
                 return done.fetchall(), done.rowcount
@@ -100,6 +99,13 @@ class Statement:
                     await cursor.execute(compiled.sql, positional)
                     found = await cursor.fetchall() if cursor.description is not None else []
                     return list(found), cursor.rowcount
+        # Driver errors as SQLAlchemy raises them (IntegrityError, OperationalError, ...),
+        # so that the API's handlers answer them as they answer every other statement's: a
+        # lost race is a 409 and an unavailable database a 503, never a 500.
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(compiled.sql, positional, error, sqlite3.Error) from error
+        except psycopg.Error as error:
+            raise DBAPIError.instance(compiled.sql, positional, error, psycopg.Error) from error
         assert isinstance(conn, AsyncConnection)
         result = await conn.execute(self.query, values)
         found = [tuple(row) for row in result] if result.returns_rows else []
@@ -111,19 +117,6 @@ class Statement:
         if not rows:
             return None
         return dict(zip(self._names, rows[0], strict=True))
-
-
-@contextmanager
-def _as_sqlalchemy_errors(sql: str, params: list[Any]) -> Iterator[None]:
-    """Driver errors as SQLAlchemy raises them (IntegrityError, OperationalError, ...), so
-    that the API's handlers answer them as they answer every other statement's: a lost
-    race is a 409 and an unavailable database a 503, never a 500."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
-    except psycopg.Error as error:
-        raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
 
 
 async def _driver(conn: AsyncConnection) -> Any:

@@ -148,7 +148,7 @@ items = Table(
     Column("series_id", String(CLIENT_ID)),
     # The List Item Object as JSON (without platform_data and app_media), written with the
     # columns above by every write: lists splice it instead of rendering (upnext.readmodel).
-    Column("rendered", Text, nullable=False),
+    Column("rendered", LargeBinary, nullable=False),
     # The list of one context, newest first, is a range scan of this index.
     Index("ix_items_context_recent", "context_id", "updated_at", "content_id"),
     Index("ix_items_updated_at", "updated_at"),

@@ -77,10 +77,10 @@ def _backfill() -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rendered", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("rendered", sa.LargeBinary(), nullable=True))
     _backfill()
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.alter_column("rendered", existing_type=sa.Text(), nullable=False)
+        batch_op.alter_column("rendered", existing_type=sa.LargeBinary(), nullable=False)
     with op.batch_alter_table("contexts", schema=None) as batch_op:
         batch_op.drop_column("version")
 
