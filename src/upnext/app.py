@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from upnext import __version__, background, errors, metrics
 from upnext.contexts.endpoints import router as contexts_router
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
+from upnext.edge import Edge, Policy, Replay
 from upnext.idempotency import service as idempotency
 from upnext.kit import etag
-from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS, SecurityHeaders
-from upnext.kit.limits import BodyLimit
-from upnext.kit.ratelimit import MemoryCounter, Quota, RateLimit, RedisCounter
-from upnext.observability import Observe, configure_logging
+from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS
+from upnext.kit.ratelimit import Limiter, MemoryCounter, Quota, RedisCounter
+from upnext.observability import configure_logging
 from upnext.operations.endpoints import router as operations_router
 from upnext.portal import service as portal
 from upnext.portal.endpoints import admin, media, platform, publisher
 from upnext.sessions.endpoints import router as sessions_router
+from upnext.sessions.reads import LeanReads
 from upnext.settings import Settings
 from upnext.web.site import create_portal
 from upnext.webhooks.endpoints import router as webhooks_router
@@ -50,6 +51,16 @@ async def start(app: FastAPI, settings: Settings) -> Database:
     return db
 
 
+class UpNextAPI(FastAPI):
+    """FastAPI with the edge layer (``upnext.edge``) around its whole middleware stack, so
+    that even the 500s of Starlette's own error middleware carry a request id."""
+
+    edge: Callable[[ASGIApp], ASGIApp] = staticmethod(lambda app: app)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.edge(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -65,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if limiter := getattr(app.state, "rate_limiter", None):
                 await limiter.close()
 
-    app = FastAPI(
+    app = UpNextAPI(
         title="UpNext",
         version=__version__,
         description=DESCRIPTION,
@@ -84,6 +95,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    etag.document(app, applies=_api)
+    idempotency.document(app)
+    app.add_middleware(
+        Replay, conditional=_api, store=idempotency.DatabaseStore(app), idempotent=_api
+    )
+    app.edge = _edge(app, settings)
+    return app
+
+
+def _api(path: str) -> bool:
+    return path.startswith("/v1/")
+
+
+def _security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    return BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS
+
+
+def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """The edge layer: request ids and logs, security headers, CORS (only when
+    configured), rate limits, body caps, and the lean session reads."""
+
     def body_limit(path: str) -> int:
         if path.startswith(("/v1/apps/", "/portal/app/media/")) and "/media/" in path:
             return settings.max_media_bytes
@@ -91,52 +123,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return settings.max_batch_bytes
         return settings.max_body_bytes
 
-    idempotency.install(app)  # inside BodyLimit, so it buffers only capped bodies
-    etag.install(app, applies=lambda path: path.startswith("/v1/"))
-    app.add_middleware(BodyLimit, limit_for=body_limit)
-    _protect(app, settings)
-    return app
-
-
-def _protect(app: FastAPI, settings: Settings) -> None:
-    """Rate limits, CORS (only when configured), security headers, request ids and logs."""
+    policy = Policy(
+        security_headers=lambda path: (
+            BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS
+        ),
+        body_limit=body_limit,
+        limited=_api,
+    )
+    limiter = None
     if settings.rate_limit_per_minute:
         counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
         app.state.rate_limiter = counter
-        app.add_middleware(
-            RateLimit,
-            counter=counter,
-            quota=Quota(settings.rate_limit_per_minute, 60),
-            applies=lambda path: path.startswith("/v1/"),
-            on_limited=metrics.record_rate_limited,
-        )
+        quota = Quota(settings.rate_limit_per_minute, 60)
+        limiter = Limiter(counter=counter, quota=quota, on_limited=metrics.record_rate_limited)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "PUT", "POST", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "X-Request-ID",
-                "Idempotency-Key",
-                "If-None-Match",
-            ],
-            expose_headers=[
-                "X-Request-ID",
-                "RateLimit",
-                "RateLimit-Policy",
-                "Retry-After",
-                "ETag",
-                "Idempotent-Replayed",
-            ],
-        )
-    app.add_middleware(
-        SecurityHeaders,
-        headers_for=lambda path: BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS,
-    )
-    app.add_middleware(Observe)
+
+    def wrap(stack: ASGIApp) -> ASGIApp:
+        return Edge(stack, policy=policy, limiter=limiter, origins=origins, lean=LeanReads(stack))
+
+    return wrap
 
 
 def main_app() -> FastAPI:

@@ -1,4 +1,5 @@
-"""Request ids, structured JSON logs and the HTTP metrics of every request."""
+"""Request ids, structured JSON logs and the HTTP metrics of every request (recorded by
+the edge layer, ``upnext.edge``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from contextvars import ContextVar
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from upnext import metrics
 
-REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is kept only if it is short and plain, so it cannot forge log lines.
 _CALLER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -63,60 +63,44 @@ def configure_logging(level: str) -> None:
 
 
 def route_template(scope: Scope) -> str:
+    """The route's path template, the label of the HTTP metrics (ids would make the series
+    unbounded); the lean reads name theirs in ``upnext.route``."""
+    named = scope.get("upnext.route")
+    if named is not None:
+        return str(named)
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else "unmatched"
 
 
-class Observe:
-    """Gives each request an id (echoed in ``X-Request-ID``), logs it and counts it."""
+def caller_request_id(scope: Scope) -> str:
+    """The caller's ``X-Request-ID`` if it is short and plain, else a new one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            return given if _CALLER_ID.match(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _CALLER_ID.match(given) else uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", rid.encode()),
-                ]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            self._record(scope, rid, status, time.perf_counter() - started)
-            request_id.reset(token)
-
-    @staticmethod
-    def _record(scope: Scope, rid: str, status: int, seconds: float) -> None:
-        route = route_template(scope)
-        metrics.record_request(scope["method"], route, status, seconds)
-        access.info(
-            "%s %s %s",
-            scope["method"],
-            route,
-            status,
-            extra={
-                "request_id": rid,
-                "http": {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                },
+def record_request(scope: Scope, rid: str, status: int, seconds: float) -> None:
+    """Count the request in the HTTP metrics and write its access line."""
+    route = route_template(scope)
+    metrics.record_request(scope["method"], route, status, seconds)
+    if not access.isEnabledFor(logging.INFO):
+        return
+    access.info(
+        "%s %s %s",
+        scope["method"],
+        route,
+        status,
+        extra={
+            "request_id": rid,
+            "http": {
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
             },
-        )
+        },
+    )

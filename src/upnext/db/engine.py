@@ -29,6 +29,7 @@ from sqlalchemy.util import await_
 
 from upnext.db.groupcommit import GroupCommit
 from upnext.db.inline import InlineConnection, InlineWriter, inline_creator
+from upnext.db.lean import LeanReads, PostgresReads, SqliteReads
 from upnext.kit.writelock import WriteLock, lock_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -131,6 +132,11 @@ class Database:
                 async_creator=inline_creator(path),
             )
             _sqlite_reader(self._reader)
+            self.lean: LeanReads | None = (
+                SqliteReads(path, self._reader.dialect, SQLITE_BUSY_TIMEOUT_MS)
+                if path not in ("", ":memory:")
+                else None
+            )
         else:
             self._writer = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -140,6 +146,7 @@ class Database:
             self._reader = self._writer.execution_options(isolation_level="AUTOCOMMIT")
             self._queue = None
             self._group = None
+            self.lean = PostgresReads(url, self._writer.dialect, pool_size)
 
     @property
     def is_sqlite(self) -> bool:
@@ -177,6 +184,8 @@ class Database:
         return status
 
     async def dispose(self) -> None:
+        if self.lean is not None:
+            await self.lean.close()
         if self._group is not None:
             await self._group.close()
         await self._writer.dispose()

@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
-from upnext.kit.idempotency import WRITE_METHODS, Idempotency, Outcome, Replay
+from upnext.kit.idempotency import WRITE_METHODS, Outcome, Replay
 from upnext.kit.openapi import Operation, edit_operations
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
@@ -112,12 +112,9 @@ def _applies(path: str) -> bool:
     return path.startswith("/v1/")
 
 
-def install(app: FastAPI) -> None:
-    """Honour ``Idempotency-Key`` on every write under ``/v1/`` and document the header.
-
-    Call before the body-size middleware is added, so that bodies are capped first.
-    """
-    app.add_middleware(Idempotency, store=DatabaseStore(app), applies=_applies)
+def document(app: FastAPI) -> None:
+    """Document ``Idempotency-Key`` on every write under ``/v1/`` (``kit.idempotency``
+    honours it, with a ``DatabaseStore``)."""
 
     def document(path: str, method: str, operation: Operation) -> None:
         if _applies(path) and method.upper() in WRITE_METHODS:

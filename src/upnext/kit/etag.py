@@ -36,7 +36,7 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def matches(if_none_match: str, etag: str) -> bool:
     # RFC 9110 13.1.2: If-None-Match uses the weak comparison, so W/ prefixes are ignored.
     if if_none_match.strip() == "*":
         return True
@@ -53,7 +53,7 @@ def cached_body(body: bytes, if_none_match: str | None) -> Response:
     """A JSON ``body`` with its ETag, or ``304`` if the client holds that ETag."""
     etag = etag_of(body)
     headers = {"ETag": etag}
-    if if_none_match is not None and _matches(if_none_match, etag):
+    if if_none_match is not None and matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -96,7 +96,7 @@ async def _finish(scope: Scope, start: Message, body: bytes, send: Send) -> None
     headers = MutableHeaders(raw=list(start["headers"]))
     headers["ETag"] = tag
     held = Headers(scope=scope).get("if-none-match")
-    if held is not None and _matches(held, tag):
+    if held is not None and matches(held, tag):
         del headers["content-length"]
         del headers["content-type"]
         await send({**start, "status": 304, "headers": headers.raw})
@@ -116,9 +116,9 @@ IF_NONE_MATCH_PARAMETER = {
 }
 
 
-def install(app: FastAPI, applies: Callable[[str], bool]) -> None:
-    """ETags and ``304`` on every JSON ``GET`` whose path ``applies``, documented."""
-    app.add_middleware(ConditionalGet, applies=applies)
+def document(app: FastAPI, applies: Callable[[str], bool]) -> None:
+    """Document ``If-None-Match`` and ``304`` on every ``GET`` whose path ``applies``
+    (``ConditionalGet`` answers them)."""
 
     def document(path: str, method: str, operation: Operation) -> None:
         if method != "get" or not applies(path):

@@ -1,11 +1,10 @@
-"""An ASGI middleware that caps request bodies before any handler reads them."""
+"""Request body caps, applied before any handler reads the body."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
 
 from upnext.kit.problems import problem_response
 
@@ -22,38 +21,30 @@ def _detail(limit: int) -> str:
     return f"The request body exceeds the limit of {limit} bytes for this endpoint."
 
 
-class BodyLimit:
-    """Refuses bodies larger than ``limit_for(path)`` bytes with ``413``.
+def declared_too_large(scope: Scope, limit: int) -> Response | None:
+    """The ``413`` for a request whose ``Content-Length`` is over ``limit``, if it is."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                return problem_response(
+                    413, "Payload too large", _detail(limit), "payload_too_large"
+                )
+            break
+    return None
 
-    Both a declared ``Content-Length`` and the bytes actually streamed are checked, so a
-    chunked upload cannot slip past the cap.
-    """
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
-        self.app = app
-        self.limit_for = limit_for
+def capped(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises ``BodyTooLarge`` once the bytes streamed pass ``limit``, so
+    that a chunked upload cannot slip past a cap it did not declare."""
+    received = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            response = problem_response(
-                413, "Payload too large", _detail(limit), "payload_too_large"
-            )
-            await response(scope, receive, send)
-            return
-        received = 0
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        await self.app(scope, limited_receive, send)
+    return limited_receive

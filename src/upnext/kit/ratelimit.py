@@ -1,4 +1,4 @@
-"""Per-caller rate limits as an ASGI middleware: fixed windows, 429 and the IETF headers.
+"""Per-caller rate limits: fixed windows, 429 and the IETF headers.
 
 Headers follow draft-ietf-httpapi-ratelimit-headers: every limited response carries
 ``RateLimit-Policy: "default";q=<quota>;w=<window>`` and ``RateLimit: "default";r=<remaining>;
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from upnext.kit.problems import problem_response
 
@@ -100,58 +101,53 @@ def credential_or_address(scope: Scope) -> str:
     return f"addr:{client[0] if client else 'unknown'}"
 
 
-class RateLimit:
-    """Refuses requests over ``quota`` per bucket with ``429``; ``applies(path)`` selects."""
+@dataclass(frozen=True)
+class Verdict:
+    """The headers a limited request's answer carries, and the ``429`` if it is refused."""
+
+    headers: list[tuple[bytes, bytes]]
+    refusal: Response | None = None
+
+
+class Limiter:
+    """Counts requests per bucket against ``quota``: the verdict of each, for the edge
+    layer (``upnext.edge``) to apply."""
 
     def __init__(
         self,
-        app: ASGIApp,
         *,
         counter: Counter,
         quota: Quota,
-        applies: Callable[[str], bool],
         on_limited: Callable[[], None] = lambda: None,
     ) -> None:
-        self.app = app
         self.counter = counter
         self.quota = quota
-        self.applies = applies
         self.on_limited = on_limited
         self.policy = f'"default";q={quota.limit};w={quota.window}'.encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.applies(scope["path"]):
-            await self.app(scope, receive, send)
-            return
+    async def check(self, scope: Scope) -> Verdict | None:
+        """The verdict on this request; None lets it through untouched (counter down)."""
         try:
             count, reset = await self.counter.hit(credential_or_address(scope), self.quota.window)
         except Exception as exc:
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
-            await self.app(scope, receive, send)
-            return
+            return None
         seconds = max(1, math.ceil(reset))
         remaining = max(0, self.quota.limit - count)
         headers = [
             (b"ratelimit-policy", self.policy),
             (b"ratelimit", f'"default";r={remaining};t={seconds}'.encode()),
         ]
-        if count > self.quota.limit:
-            self.on_limited()
-            response = problem_response(
-                429,
-                "Too many requests",
-                f"This key may make {self.quota.limit} requests per {self.quota.window} s; "
-                f"retry in {seconds} s.",
-                "rate_limited",
-                headers={"Retry-After": str(seconds)},
-            )
-            response.raw_headers.extend(headers)
-            await response(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        if count <= self.quota.limit:
+            return Verdict(headers)
+        self.on_limited()
+        refusal = problem_response(
+            429,
+            "Too many requests",
+            f"This key may make {self.quota.limit} requests per {self.quota.window} s; "
+            f"retry in {seconds} s.",
+            "rate_limited",
+            headers={"Retry-After": str(seconds)},
+        )
+        refusal.raw_headers.extend(headers)
+        return Verdict(headers, refusal)

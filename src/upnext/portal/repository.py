@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.statements import Statement
+from upnext.db.statements import Executor, Statement
 from upnext.db.tables import (
     api_keys,
     app_media,
@@ -90,7 +90,7 @@ async def insert_key(conn: AsyncConnection, values: dict[str, Any]) -> None:
 _KEY = Statement(select(api_keys).where(api_keys.c.key_id == bindparam("key_id")))
 
 
-async def get_key(conn: AsyncConnection, key_id: str) -> dict[str, Any] | None:
+async def get_key(conn: Executor, key_id: str) -> dict[str, Any] | None:
     return await _KEY.first(conn, {"key_id": key_id})  # every request: on the driver
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller, Role
+from upnext.db.statements import Executor
 from upnext.guidelines import Thresholds
 from upnext.kit import ids
 from upnext.kit.hashing import hash_secret, secret_matches
@@ -28,7 +29,7 @@ SYSTEM_ACTOR = "system"
 # keys and callers
 
 
-async def authenticate(conn: AsyncConnection, key_id: str, secret: str) -> Caller:
+async def authenticate(conn: Executor, key_id: str, secret: str) -> Caller:
     """The caller a key identifies; ``Unauthorized`` for unknown, wrong or revoked keys."""
     key = await repo.get_key(conn, key_id)
     # Hash even for unknown ids so timing does not reveal which key ids exist.

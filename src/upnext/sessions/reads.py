@@ -1,0 +1,202 @@
+"""The lean path of the three session reads: every TV home screen's load.
+
+``GET /v1/sessions/upnext/{id}``, ``.../{id}/{context_id}`` and ``.../{id}/contexts`` are
+documented and served by their FastAPI routes in ``sessions/endpoints.py``. The edge layer
+(``upnext.edge``) first offers each of these requests to ``LeanReads``, which serves the
+common one without the framework's middleware, routing, dependency solving and
+validation, and without SQLAlchemy: a platform key, well-formed ids, at most ``limit``
+and ``next_key`` in the query. It reads on the process's own connections (``db.lean``)
+through the same read model and services, and answers the same bytes and headers.
+
+Anything else goes on to the documented route, which answers it as it always has: missing
+or wrong credentials, malformed ids or query, operator keys, the shaping extensions, an
+unknown session or a context that is not visible, a database error. Those answers stay
+the framework's, so they cannot drift; tests/sessions/test_reads.py checks that every
+request gets the same answer both ways.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sqlite3
+from collections.abc import Awaitable, Callable
+
+import orjson
+import psycopg
+from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import DBAPIError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from upnext import readmodel
+from upnext.contexts import service as contexts
+from upnext.db.engine import Database
+from upnext.db.statements import Raw
+from upnext.kit.etag import etag_of, matches
+from upnext.kit.ids import is_client_id
+from upnext.kit.pagination import MAX_OFFSET, Page, list_object
+from upnext.kit.problems import UpNextError
+from upnext.portal import service as portal
+from upnext.sessions import service
+from upnext.settings import Settings
+
+# What the lean routes take from a query: name -> largest value (the smallest is 1 for
+# ``limit``, 0 for ``next_key``); anything else is the documented route's.
+_ITEM_QUERY = {b"limit": 200, b"next_key": MAX_OFFSET}
+_CONTEXTS_QUERY = {b"limit": 50, b"next_key": MAX_OFFSET}
+
+
+class _Fallback(Exception):
+    """This request is the documented route's to answer."""
+
+
+def _page(query_string: bytes, bounds: dict[bytes, int]) -> Page:
+    """``limit`` and ``next_key`` as plain digits within their bounds, each at most once."""
+    values = {b"limit": 50, b"next_key": 0}
+    seen: set[bytes] = set()
+    if query_string:
+        for part in query_string.split(b"&"):
+            name, _, value = part.partition(b"=")
+            if name not in bounds or name in seen or not value.isdigit() or len(value) > 10:
+                raise _Fallback
+            seen.add(name)
+            values[name] = int(value)
+    limit, offset = values[b"limit"], values[b"next_key"]
+    if not (1 <= limit <= bounds[b"limit"] and offset <= bounds[b"next_key"]):
+        raise _Fallback
+    return Page(limit=limit, offset=offset)
+
+
+def _credentials(scope: Scope) -> tuple[str, str, bytes | None]:
+    """The Basic key id and secret, and the If-None-Match header."""
+    authorization = if_none_match = None
+    for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
+        if name == b"authorization" and authorization is None:
+            authorization = value
+        elif name == b"if-none-match" and if_none_match is None:
+            if_none_match = value
+    if authorization is None or authorization[:6].lower() != b"basic ":
+        raise _Fallback
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise _Fallback from error
+    key_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _Fallback
+    return key_id, secret, if_none_match
+
+
+async def _platform(raw: Raw, key_id: str, secret: str) -> str:
+    """The platform of a platform key (an operator's key reads through the documented
+    route, which resolves ``platform_id``)."""
+    caller = await portal.authenticate(raw, key_id, secret)
+    if caller.role != "platform" or caller.platform_id is None:
+        raise _Fallback
+    return caller.platform_id
+
+
+Read = Callable[[Raw, str, Scope], Awaitable[bytes]]
+
+
+async def _aggregated(raw: Raw, platform_id: str, scope: Scope) -> bytes:
+    return await _items(raw, platform_id, scope, None)
+
+
+async def _one_context(raw: Raw, platform_id: str, scope: Scope) -> bytes:
+    context_id = scope["upnext.path"]["context_id"]
+    if context_id == "contexts" or not is_client_id(context_id):
+        raise _Fallback
+    return await _items(raw, platform_id, scope, context_id)
+
+
+async def _items(raw: Raw, platform_id: str, scope: Scope, context_id: str | None) -> bytes:
+    page = _page(scope["query_string"], _ITEM_QUERY)
+    settings: Settings = scope["app"].state.settings
+    session_id = scope["upnext.path"]["session_id"]
+    found = await readmodel.session_view(raw, platform_id, session_id)
+    if found is None or (context_id is not None and context_id not in found.context_ids):
+        raise _Fallback  # the documented route names the reason
+    context_ids = found.context_ids if context_id is None else [context_id]
+    view = contexts.list_view(settings.item_ttl_days)
+    return await readmodel.session_page(raw, found, context_ids, page, view, settings.media_base)
+
+
+async def _attached(raw: Raw, platform_id: str, scope: Scope) -> bytes:
+    page = _page(scope["query_string"], _CONTEXTS_QUERY)
+    session_id = scope["upnext.path"]["session_id"]
+    entries, total = await service.session_contexts(raw, platform_id, session_id, page)
+    return orjson.dumps(list_object(entries, total, page))
+
+
+class LeanRead:
+    """The ASGI endpoint of one lean read, handing what it does not serve to ``documented``
+    (the application, which routes it to the documented route)."""
+
+    def __init__(self, read: Read, template: str, documented: ASGIApp) -> None:
+        self.read = read
+        self.template = template
+        self.documented = documented
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        db: Database = scope["app"].state.db
+        try:
+            if db.lean is None or not is_client_id(scope["upnext.path"]["session_id"]):
+                raise _Fallback
+            key_id, secret, if_none_match = _credentials(scope)
+            raw = await db.lean.take()
+            try:
+                body = await self.read(raw, await _platform(raw, key_id, secret), scope)
+            finally:
+                await db.lean.give(raw)
+        except (_Fallback, UpNextError, DBAPIError, sqlite3.Error, psycopg.Error, PoolTimeout):
+            await self.documented(scope, receive, send)
+            return
+        scope["upnext.route"] = self.template  # the metrics' label, as the route's
+        await _respond(send, body, if_none_match)
+
+
+async def _respond(send: Send, body: bytes, if_none_match: bytes | None) -> None:
+    """What ``kit.etag.cached_body`` answers, header for header."""
+    etag = etag_of(body)
+    if if_none_match is not None and matches(if_none_match.decode("latin-1"), etag):
+        headers = [(b"etag", etag.encode())]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = [
+        (b"etag", etag.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+PREFIX = "/v1/sessions/upnext/"
+
+
+class LeanReads:
+    """Finds the lean read of a request, if it is one of the three."""
+
+    def __init__(self, documented: ASGIApp) -> None:
+        self.aggregated = LeanRead(_aggregated, PREFIX + "{session_id}", documented)
+        self.attached = LeanRead(_attached, PREFIX + "{session_id}/contexts", documented)
+        self.one = LeanRead(_one_context, PREFIX + "{session_id}/{context_id}", documented)
+
+    def __call__(self, scope: Scope) -> LeanRead | None:
+        path: str = scope["path"]
+        if not path.startswith(PREFIX):
+            return None
+        segments = path[len(PREFIX) :].split("/")
+        if len(segments) == 1 and segments[0]:
+            scope["upnext.path"] = {"session_id": segments[0]}
+            return self.aggregated
+        if len(segments) == 2 and segments[0] and segments[1]:
+            session_id, second = segments
+            if second == "contexts":
+                scope["upnext.path"] = {"session_id": session_id}
+                return self.attached
+            scope["upnext.path"] = {"session_id": session_id, "context_id": second}
+            return self.one
+        return None

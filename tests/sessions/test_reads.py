@@ -1,0 +1,193 @@
+"""The lean session reads answer exactly what their documented routes answer.
+
+Each request below goes once to the app as served, where the lean route takes what it can,
+and once to the documented FastAPI route alone (the same app with the lean routes taken
+out). Status, body and headers must agree, byte for byte, except the request id.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.types import Receive, Scope, Send
+
+from tests.factories import ADMIN, Tenant, World
+from upnext.edge import Edge
+from upnext.sessions.reads import LeanReads
+
+SNAPSHOT = Path(__file__).with_name("session_reads.openapi.json")
+PATHS = (
+    "/v1/sessions/upnext/{session_id}",
+    "/v1/sessions/upnext/{session_id}/{context_id}",
+    "/v1/sessions/upnext/{session_id}/contexts",
+)
+
+
+def test_the_openapi_operations_are_those_published_before_the_lean_routes(app: FastAPI) -> None:
+    published = json.loads(SNAPSHOT.read_text())
+    paths = app.openapi()["paths"]
+    for path in PATHS:
+        # Byte for byte, as /openapi.json serialises them.
+        assert json.dumps(paths[path]["get"]) == json.dumps(published[path]), path
+
+
+@pytest.fixture
+async def documented(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The same app and database, with an edge layer that offers nothing to the lean reads."""
+    edge = app.build_middleware_stack()
+    assert isinstance(edge, Edge) and isinstance(edge.lean, LeanReads)
+    edge.lean = lambda _scope: None
+
+    async def without_lean_reads(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = app
+        await edge(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=without_lean_reads)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def scene(client: httpx.AsyncClient, world: World) -> dict[str, Tenant]:
+    platform, other = await world.platform(), await world.platform("Other TV")
+    flix = await world.app("Flix", platforms=(platform,))
+    hidden = await world.app("Hidden", platforms=(platform,))
+    for n in range(7):
+        await world.put_item(flix, "c", content_id=f"f{n}", series_id="show")
+        await world.put_item(hidden, "h", content_id=f"h{n}")
+    await world.attach(platform, "s", flix, "c")
+    await world.attach(platform, "s", hidden, "h")
+    await world.attach(platform, "empty", flix, "other-context")
+    await world.enable(hidden, platform, enabled=False)  # attached, but not visible
+    return {"platform": platform, "other": other, "flix": flix}
+
+
+def _basic(key: tuple[str, str]) -> str:
+    return "Basic " + base64.b64encode(f"{key[0]}:{key[1]}".encode()).decode()
+
+
+async def _both(
+    client: httpx.AsyncClient, documented: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> tuple[httpx.Response, httpx.Response]:
+    served = await client.get(url, headers=headers)
+    alone = await documented.get(url, headers=headers)
+    return served, alone
+
+
+# Per request by nature: the id, and the quota left (each request uses one up).
+_OWN = ("x-request-id", "ratelimit")
+
+
+def _same(served: httpx.Response, alone: httpx.Response) -> None:
+    assert (served.status_code, served.content) == (alone.status_code, alone.content)
+    left = [(k, "" if k in _OWN else v) for k, v in served.headers.multi_items()]
+    right = [(k, "" if k in _OWN else v) for k, v in alone.headers.multi_items()]
+    assert left == right
+
+
+QUERIES = [
+    "", "limit=2", "limit=3&next_key=2", "next_key=5", "next_key=500", "limit=200",
+    "limit=0", "limit=201", "limit=-1", "limit=abc", "limit=2&limit=3", "limit=%32",
+    "per_series=1", "per_app_limit=1", "platform_id=PL1", "unknown=1", "limit=", "&",
+    "limit=07", "next_key=2147483648", "limit=+2",
+]  # fmt: skip
+URLS = [
+    "/v1/sessions/upnext/s", "/v1/sessions/upnext/s/c", "/v1/sessions/upnext/s/h",
+    "/v1/sessions/upnext/s/contexts", "/v1/sessions/upnext/nope", "/v1/sessions/upnext/nope/c",
+    "/v1/sessions/upnext/empty", "/v1/sessions/upnext/s/nope", "/v1/sessions/upnext/s%20x",
+    "/v1/sessions/upnext/nope/contexts", "/v1/sessions/upnext/s/c%0A",
+]  # fmt: skip
+
+
+async def test_every_request_answers_as_on_the_documented_route(
+    client: httpx.AsyncClient, documented: httpx.AsyncClient, scene: dict[str, Tenant]
+) -> None:
+    platform, other = scene["platform"], scene["other"]
+    keys = {
+        "platform": _basic(platform.auth),
+        "other platform": _basic(other.auth),
+        "publisher": _basic(scene["flix"].auth),
+        "operator": _basic(ADMIN),
+        "wrong secret": _basic((platform.key_id, "nope")),
+        "unknown key": _basic(("KY999999999999999999", "nope")),
+        "not base64": "Basic !!!",
+        "no colon": "Basic " + base64.b64encode(b"plain").decode(),
+        "bearer": "Bearer abc",
+    }
+    for url in URLS:
+        for query in QUERIES:
+            for name, authorization in keys.items():
+                full = f"{url}?{query}" if query else url
+                served, alone = await _both(
+                    client, documented, full, {"authorization": authorization}
+                )
+                _same(served, alone)
+                assert served.status_code != 500, (full, name)
+            served, alone = await _both(client, documented, url, {})  # no credentials: 401
+            _same(served, alone)
+
+
+async def test_etags_and_304_are_the_documented_routes(
+    client: httpx.AsyncClient, documented: httpx.AsyncClient, scene: dict[str, Tenant]
+) -> None:
+    auth = {"authorization": _basic(scene["platform"].auth)}
+    for url in (
+        "/v1/sessions/upnext/s",
+        "/v1/sessions/upnext/s/c",
+        "/v1/sessions/upnext/s/contexts",
+    ):
+        tag = (await client.get(url, headers=auth)).headers["etag"]
+        for held in (tag, f'W/{tag}, "other"', "*", '"stale"', tag[:-2] + '"'):
+            served, alone = await _both(client, documented, url, {**auth, "if-none-match": held})
+            _same(served, alone)
+        served = await client.get(url, headers={**auth, "if-none-match": tag})
+        assert served.status_code == 304
+
+
+async def test_the_lean_reads_serve_the_common_requests_themselves(
+    app: FastAPI, client: httpx.AsyncClient, scene: dict[str, Tenant], monkeypatch: Any
+) -> None:
+    handed: list[str] = []
+    edge = app.middleware_stack
+    assert isinstance(edge, Edge) and isinstance(edge.lean, LeanReads)
+    for read in (edge.lean.aggregated, edge.lean.one, edge.lean.attached):
+        original = read.documented
+
+        async def handle(
+            scope: Scope, receive: Receive, send: Send, original: Any = original
+        ) -> None:
+            handed.append(scope["path"])
+            await original(scope, receive, send)
+
+        monkeypatch.setattr(read, "documented", handle)
+    auth = scene["platform"].auth
+    for url in ("/v1/sessions/upnext/s", "/v1/sessions/upnext/s/c?limit=2&next_key=1"):
+        assert (await client.get(url, auth=auth)).status_code == 200
+    assert (await client.get("/v1/sessions/upnext/s/contexts", auth=auth)).status_code == 200
+    assert handed == []
+    assert (await client.get("/v1/sessions/upnext/nope", auth=auth)).status_code == 404
+    assert (await client.get("/v1/sessions/upnext/s", auth=ADMIN)).status_code == 200
+    assert handed == ["/v1/sessions/upnext/nope", "/v1/sessions/upnext/s"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(query=st.lists(st.tuples(st.sampled_from(["limit", "next_key", "x"]), st.text(max_size=4))))
+async def test_any_query_answers_as_on_the_documented_route(
+    client: httpx.AsyncClient,
+    documented: httpx.AsyncClient,
+    scene: dict[str, Tenant],
+    query: list[tuple[str, str]],
+) -> None:
+    headers = {"authorization": _basic(scene["platform"].auth)}
+    url = httpx.URL("/v1/sessions/upnext/s", params=query)
+    served, alone = await _both(client, documented, str(url), headers)
+    _same(served, alone)
