@@ -9,9 +9,11 @@ list at other scales, SQLite), the webhook timings, and the report with its plot
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ ADMIN_KEY = "KY100000000000000001:bench-admin-secret-0123456789"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 UPNEXT_PORT, CEILING_PORT, RECEIVER_PORT = 8701, 8702, 8703
 SOURCE: list[str] = []  # the src/ directory to serve instead of the installed package
+BEFORE = DATA / "before"  # git worktrees of --before commits
 
 # (name, wrk scenario, what it is); reads first, so they see the generated data unchanged.
 SCENARIOS = [
@@ -41,9 +44,11 @@ SCENARIOS = [
 ]
 
 
-def _database(kind: str, items: int, seed: int, reuse: bool) -> tuple[str, Path, bool]:
+def _database(
+    kind: str, items: int, seed: int, reuse: bool, tag: str = ""
+) -> tuple[str, Path, bool]:
     """The URL of a database with the data set, its wrk targets, and whether it is new."""
-    name = f"{scale_name(items)}-seed{seed}"
+    name = f"{scale_name(items)}-seed{seed}{tag}"
     targets = DATA / f"{kind}-{name}"
     if kind == "sqlite":
         path = DATA / f"{name}.db"
@@ -65,20 +70,59 @@ def _database(kind: str, items: int, seed: int, reuse: bool) -> tuple[str, Path,
     return f"postgresql://postgres@127.0.0.1:5432/{database}", targets, True
 
 
-def _prepare(kind: str, items: int, seed: int, reuse: bool) -> tuple[str, Path, dict[str, Any]]:
-    url, targets, fresh = _database(kind, items, seed, reuse)
+def _prepare(
+    kind: str, items: int, seed: int, reuse: bool, checkout: Path | None = None
+) -> tuple[str, Path, dict[str, Any]]:
+    """The data set; for a ``checkout`` (--before), made by that checkout's own generator
+    and migrations, so that its code serves the schema it knows."""
+    tag = f"-{checkout.name}" if checkout else ""
+    url, targets, fresh = _database(kind, items, seed, reuse, tag)
     info: dict[str, Any] = {"items": items, "generated": fresh}
     if fresh:
-        click.echo(f"  generating {scale_name(items)} items on {kind} ...")
-        info.update(generate(url, items, seed, targets))
+        click.echo(f"  generating {scale_name(items)} items on {kind}{tag} ...")
+        if checkout is None:
+            info.update(generate(url, items, seed, targets))
+        else:
+            info.update(_generate_in(checkout, url, items, seed, targets))
         click.echo(f"  generated in {info['seconds']} s")
     return url, targets, info
 
 
-def _upnext(url: str, settings: ServerSettings, log: Path) -> Server:
+def _generate_in(checkout: Path, url: str, items: int, seed: int, targets: Path) -> Any:
+    script = (
+        "import json, sys; from pathlib import Path; from bench.generate import generate; "
+        "print(json.dumps(generate(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), "
+        "Path(sys.argv[4]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, url, str(items), str(seed), str(targets.resolve())],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": f"{checkout / 'src'}:{checkout}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _checkout(revision: str) -> Path:
+    """A git worktree of ``revision`` under bench/data/before (made once)."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    path = BEFORE / sha
+    if not path.exists():
+        BEFORE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT, check=True)
+    return path
+
+
+def _upnext(url: str, settings: ServerSettings, log: Path, source: str = "") -> Server:
+    source = source or (SOURCE[0] if SOURCE else "")
     env = {
-        # --source: serve another checkout (e.g. a git worktree of the code before a change).
-        **({"PYTHONPATH": SOURCE[0]} if SOURCE else {}),
+        # --source / --before: serve another checkout (a git worktree of older code).
+        **({"PYTHONPATH": source} if source else {}),
         "UPNEXT_DATABASE_URL": url,
         "UPNEXT_ADMIN_KEY": ADMIN_KEY,
         "UPNEXT_PUBLIC_URL": "https://upnext.example.com",
@@ -147,10 +191,30 @@ def _machine() -> str:
     return f"{cores} cores ({cpu}), {mem} GB RAM, {platform.system()} {platform.release()}"
 
 
+def _before(
+    kind: str, items: int, options: dict[str, Any], settings: ServerSettings, logs: Path
+) -> list[dict[str, Any]]:
+    """The scenario rows of the --before checkout, on a data set its own code made."""
+    checkout = options["checkout"]
+    click.echo(f"{kind}, {scale_name(items)} items: before ({checkout.name})")
+    url, targets, _ = _prepare(kind, items, options["seed"], options["reuse"], checkout)
+    app = _upnext(url, settings, logs / f"upnext-{kind}-before.log", str(checkout / "src"))
+    ceiling = start(settings.ceiling_command(CEILING_PORT), CEILING_PORT, settings, {},
+                    logs / "ceiling.log")  # fmt: skip
+    try:
+        return _scenario_runs(
+            app, ceiling, targets, options["scenarios"], options["seconds"], options["connections"]
+        )
+    finally:
+        app.stop()
+        ceiling.stop()
+
+
 def _one_database(
     kind: str, items: int, options: dict[str, Any], settings: ServerSettings, logs: Path
 ) -> dict[str, Any]:
-    click.echo(f"{kind}, {scale_name(items)} items")
+    before = _before(kind, items, options, settings, logs) if options["checkout"] else None
+    click.echo(f"{kind}, {scale_name(items)} items" + (": after" if before else ""))
     url, targets, info = _prepare(kind, items, options["seed"], options["reuse"])
     app = _upnext(url, settings, logs / f"upnext-{kind}.log")
     click.echo(f"  start-up work settled after {app.settled_s} s")
@@ -169,7 +233,7 @@ def _one_database(
         ceiling.stop()
     return {
         "database": kind, "data": info, "rows": rows, "peak_rss_mb": rss, "webhooks": hooks,
-        "settled_s": app.settled_s,
+        "settled_s": app.settled_s, "before": before,
     }  # fmt: skip
 
 
@@ -238,6 +302,12 @@ def _growth(
 @click.option("--label", default="", help="A note for the results table (e.g. 'before').")
 @click.option("--results", default=str(ROOT / "bench" / "RESULTS.md"), show_default=True)
 @click.option("--source", default="", help="Serve upnext from this src/ directory instead.")
+@click.option(
+    "--before",
+    default="",
+    help="Also measure this commit (a git worktree, on a data set its own code makes) and "
+    "report its rows beside this checkout's, in the same section.",
+)
 def main(**options: Any) -> None:
     """Benchmark UpNext against the raw-ASGI ceiling and append the results."""
     if shutil.which("wrk") is None:
@@ -246,13 +316,15 @@ def main(**options: Any) -> None:
     if options["source"]:
         SOURCE.append(str(Path(options["source"]).resolve()))
     options["scenarios"] = options["scenarios"].split(",")
+    options["checkout"] = _checkout(options["before"]) if options["before"] else None
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     run: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "label": options["label"]
-        + (f" (source: {options['source']})" if options["source"] else ""),
+        + (f" (source: {options['source']})" if options["source"] else "")
+        + (f" (before: {options['checkout'].name})" if options["checkout"] else ""),
         "machine": _machine(),
         "versions": _versions(),
         "settings": {
