@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests import databases
+from tests.documented import documented_client
 from tests.factories import ADMIN_KEY_ID, ADMIN_SECRET, World
 from upnext.app import create_app
 from upnext.settings import Settings
@@ -63,3 +64,10 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def world(client: httpx.AsyncClient) -> World:
     return World(client)
+
+
+@pytest.fixture
+async def documented(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the documented routes alone (no lean paths), on the same database."""
+    async with documented_client(app) as client:
+        yield client

@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import text
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from upnext import __version__, background, errors, metrics
 from upnext.contexts.endpoints import router as contexts_router
+from upnext.contexts.writes import LeanPut
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # UpNext's metrics are Prometheus' (upnext.metrics): FastAPI's own OpenTelemetry
+        # hooks would only ask, on every request, whether a provider was configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     errors.install(app)
@@ -114,7 +118,7 @@ def _security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
 
 def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     """The edge layer: request ids and logs, security headers, CORS (only when
-    configured), rate limits, body caps, and the lean session reads."""
+    configured), rate limits, body caps, and the lean paths (session reads, item PUT)."""
 
     def body_limit(path: str) -> int:
         if path.startswith(("/v1/apps/", "/portal/app/media/")) and "/media/" in path:
@@ -139,7 +143,12 @@ def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
 
     def wrap(stack: ASGIApp) -> ASGIApp:
-        return Edge(stack, policy=policy, limiter=limiter, origins=origins, lean=LeanReads(stack))
+        reads, put = LeanReads(stack), LeanPut(stack)
+
+        def lean(scope: Scope) -> ASGIApp | None:
+            return reads(scope) or put(scope)
+
+        return Edge(stack, policy=policy, limiter=limiter, origins=origins, lean=lean)
 
     return wrap
 

@@ -7,8 +7,8 @@
 2. adds the security headers a handler did not set;
 3. lets CORS answer, when origins are configured (Starlette's ``CORSMiddleware``);
 4. applies the rate limit (``kit.ratelimit``) and the body cap (``kit.limits``);
-5. hands the lean session reads (``sessions.reads``) their requests, and everything else to
-   the application.
+5. hands the lean paths their requests (the session reads, ``sessions.reads``, and the
+   item PUT, ``contexts.writes``), and everything else to the application.
 
 ``Replay`` sits inside the framework: conditional ``GET``s (``kit.etag``) and idempotent
 writes (``kit.idempotency``). A request meets one of the two, never both.
@@ -130,8 +130,7 @@ class Edge:
         if (refusal := declared_too_large(scope, limit)) is not None:
             await refusal(scope, receive, send)
             return
-        endpoint = self.lean(scope) if scope["method"] == "GET" else None
-        await (endpoint or self.app)(scope, capped(receive, limit), send)
+        await (self.lean(scope) or self.app)(scope, capped(receive, limit), send)
 
 
 def _adding(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:

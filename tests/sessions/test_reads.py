@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
+from tests.documented import same_answer
 from tests.factories import ADMIN, Tenant, World
 from upnext.edge import Edge
 from upnext.sessions.reads import LeanReads
@@ -38,22 +38,6 @@ def test_the_openapi_operations_are_those_published_before_the_lean_routes(app: 
     for path in PATHS:
         # Byte for byte, as /openapi.json serialises them.
         assert json.dumps(paths[path]["get"]) == json.dumps(published[path]), path
-
-
-@pytest.fixture
-async def documented(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The same app and database, with an edge layer that offers nothing to the lean reads."""
-    edge = app.build_middleware_stack()
-    assert isinstance(edge, Edge) and isinstance(edge.lean, LeanReads)
-    edge.lean = lambda _scope: None
-
-    async def without_lean_reads(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = app
-        await edge(scope, receive, send)
-
-    transport = httpx.ASGITransport(app=without_lean_reads)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 @pytest.fixture
@@ -81,17 +65,6 @@ async def _both(
     served = await client.get(url, headers=headers)
     alone = await documented.get(url, headers=headers)
     return served, alone
-
-
-# Per request by nature: the id, and the quota left (each request uses one up).
-_OWN = ("x-request-id", "ratelimit")
-
-
-def _same(served: httpx.Response, alone: httpx.Response) -> None:
-    assert (served.status_code, served.content) == (alone.status_code, alone.content)
-    left = [(k, "" if k in _OWN else v) for k, v in served.headers.multi_items()]
-    right = [(k, "" if k in _OWN else v) for k, v in alone.headers.multi_items()]
-    assert left == right
 
 
 QUERIES = [
@@ -130,10 +103,10 @@ async def test_every_request_answers_as_on_the_documented_route(
                 served, alone = await _both(
                     client, documented, full, {"authorization": authorization}
                 )
-                _same(served, alone)
+                same_answer(served, alone)
                 assert served.status_code != 500, (full, name)
             served, alone = await _both(client, documented, url, {})  # no credentials: 401
-            _same(served, alone)
+            same_answer(served, alone)
 
 
 async def test_etags_and_304_are_the_documented_routes(
@@ -148,7 +121,7 @@ async def test_etags_and_304_are_the_documented_routes(
         tag = (await client.get(url, headers=auth)).headers["etag"]
         for held in (tag, f'W/{tag}, "other"', "*", '"stale"', tag[:-2] + '"'):
             served, alone = await _both(client, documented, url, {**auth, "if-none-match": held})
-            _same(served, alone)
+            same_answer(served, alone)
         served = await client.get(url, headers={**auth, "if-none-match": tag})
         assert served.status_code == 304
 
@@ -190,4 +163,4 @@ async def test_any_query_answers_as_on_the_documented_route(
     headers = {"authorization": _basic(scene["platform"].auth)}
     url = httpx.URL("/v1/sessions/upnext/s", params=query)
     served, alone = await _both(client, documented, str(url), headers)
-    _same(served, alone)
+    same_answer(served, alone)

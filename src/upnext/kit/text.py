@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,9 @@ def _storable(value: str) -> str:
     return value
 
 
+_WHITESPACE = re.compile(r"\s")  # for str patterns, exactly what str.isspace() is true of
+
+
 def _absolute_http_uri(value: str) -> str:
     try:
         parts = urlsplit(value)
@@ -28,7 +32,7 @@ def _absolute_http_uri(value: str) -> str:
         raise ValueError("must be an absolute http or https URI") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http or https URI")
-    if any(ch.isspace() for ch in value):
+    if _WHITESPACE.search(value):
         raise ValueError("must not contain whitespace")
     return value
 

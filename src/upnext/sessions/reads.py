@@ -17,8 +17,6 @@ request gets the same answer both ways.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import sqlite3
 from collections.abc import Awaitable, Callable
 
@@ -34,6 +32,7 @@ from upnext.db.engine import Database
 from upnext.db.statements import Raw
 from upnext.kit.etag import etag_of, matches
 from upnext.kit.ids import is_client_id
+from upnext.kit.lean import Fallback, basic_credentials, header, respond_json
 from upnext.kit.pagination import MAX_OFFSET, Page, list_object
 from upnext.kit.problems import UpNextError
 from upnext.portal import service as portal
@@ -46,10 +45,6 @@ _ITEM_QUERY = {b"limit": 200, b"next_key": MAX_OFFSET}
 _CONTEXTS_QUERY = {b"limit": 50, b"next_key": MAX_OFFSET}
 
 
-class _Fallback(Exception):
-    """This request is the documented route's to answer."""
-
-
 def _page(query_string: bytes, bounds: dict[bytes, int]) -> Page:
     """``limit`` and ``next_key`` as plain digits within their bounds, each at most once."""
     values = {b"limit": 50, b"next_key": 0}
@@ -58,33 +53,13 @@ def _page(query_string: bytes, bounds: dict[bytes, int]) -> Page:
         for part in query_string.split(b"&"):
             name, _, value = part.partition(b"=")
             if name not in bounds or name in seen or not value.isdigit() or len(value) > 10:
-                raise _Fallback
+                raise Fallback
             seen.add(name)
             values[name] = int(value)
     limit, offset = values[b"limit"], values[b"next_key"]
     if not (1 <= limit <= bounds[b"limit"] and offset <= bounds[b"next_key"]):
-        raise _Fallback
+        raise Fallback
     return Page(limit=limit, offset=offset)
-
-
-def _credentials(scope: Scope) -> tuple[str, str, bytes | None]:
-    """The Basic key id and secret, and the If-None-Match header."""
-    authorization = if_none_match = None
-    for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
-        if name == b"authorization" and authorization is None:
-            authorization = value
-        elif name == b"if-none-match" and if_none_match is None:
-            if_none_match = value
-    if authorization is None or authorization[:6].lower() != b"basic ":
-        raise _Fallback
-    try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError) as error:
-        raise _Fallback from error
-    key_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise _Fallback
-    return key_id, secret, if_none_match
 
 
 async def _platform(raw: Raw, key_id: str, secret: str) -> str:
@@ -92,7 +67,7 @@ async def _platform(raw: Raw, key_id: str, secret: str) -> str:
     route, which resolves ``platform_id``)."""
     caller = await portal.authenticate(raw, key_id, secret)
     if caller.role != "platform" or caller.platform_id is None:
-        raise _Fallback
+        raise Fallback
     return caller.platform_id
 
 
@@ -106,7 +81,7 @@ async def _aggregated(raw: Raw, platform_id: str, scope: Scope) -> bytes:
 async def _one_context(raw: Raw, platform_id: str, scope: Scope) -> bytes:
     context_id = scope["upnext.path"]["context_id"]
     if context_id == "contexts" or not is_client_id(context_id):
-        raise _Fallback
+        raise Fallback
     return await _items(raw, platform_id, scope, context_id)
 
 
@@ -116,7 +91,7 @@ async def _items(raw: Raw, platform_id: str, scope: Scope, context_id: str | Non
     session_id = scope["upnext.path"]["session_id"]
     found = await readmodel.session_view(raw, platform_id, session_id)
     if found is None or (context_id is not None and context_id not in found.context_ids):
-        raise _Fallback  # the documented route names the reason
+        raise Fallback  # the documented route names the reason
     context_ids = found.context_ids if context_id is None else [context_id]
     view = contexts.list_view(settings.item_ttl_days)
     return await readmodel.session_page(raw, found, context_ids, page, view, settings.media_base)
@@ -142,18 +117,18 @@ class LeanRead:
         db: Database = scope["app"].state.db
         try:
             if db.lean is None or not is_client_id(scope["upnext.path"]["session_id"]):
-                raise _Fallback
-            key_id, secret, if_none_match = _credentials(scope)
+                raise Fallback
+            key_id, secret = basic_credentials(scope)
             raw = await db.lean.take()
             try:
                 body = await self.read(raw, await _platform(raw, key_id, secret), scope)
             finally:
                 await db.lean.give(raw)
-        except (_Fallback, UpNextError, DBAPIError, sqlite3.Error, psycopg.Error, PoolTimeout):
+        except (Fallback, UpNextError, DBAPIError, sqlite3.Error, psycopg.Error, PoolTimeout):
             await self.documented(scope, receive, send)
             return
         scope["upnext.route"] = self.template  # the metrics' label, as the route's
-        await _respond(send, body, if_none_match)
+        await _respond(send, body, header(scope, b"if-none-match"))
 
 
 async def _respond(send: Send, body: bytes, if_none_match: bytes | None) -> None:
@@ -164,13 +139,7 @@ async def _respond(send: Send, body: bytes, if_none_match: bytes | None) -> None
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers = [
-        (b"etag", etag.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"content-type", b"application/json"),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await respond_json(send, body, [(b"etag", etag.encode())])
 
 
 PREFIX = "/v1/sessions/upnext/"
@@ -186,7 +155,7 @@ class LeanReads:
 
     def __call__(self, scope: Scope) -> LeanRead | None:
         path: str = scope["path"]
-        if not path.startswith(PREFIX):
+        if scope["method"] != "GET" or not path.startswith(PREFIX):
             return None
         segments = path[len(PREFIX) :].split("/")
         if len(segments) == 1 and segments[0]:
