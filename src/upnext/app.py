@@ -142,7 +142,7 @@ def _protect(app: FastAPI, settings: Settings) -> None:
 def main_app() -> FastAPI:
     """Factory for ``uvicorn --factory upnext.app:main_app``: settings from the environment."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
 
 
