@@ -118,3 +118,29 @@ async def _until(condition: object, within: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def test_leases_are_renewed_while_a_stopping_worker_drains(
+    quiet: tuple[FastAPI, httpx.AsyncClient], settings: Settings
+) -> None:
+    app, client = quiet
+    db: Database = app.state.db
+    stopping = Worker(db, settings, lease_seconds=LEASE, renew_seconds=0.2, drain_seconds=10)
+    other = Worker(db, settings, lease_seconds=LEASE, renew_seconds=0.2)
+    with receiving() as receiver:
+        receiver.hold()
+        scene = await make_scene(client, receiver.url)
+        await scene.hide()
+        task = asyncio.create_task(stopping.run())
+        await receiver.wait_for(1)
+        task.cancel()  # SIGTERM: the attempt in flight may finish
+        async with _running([other]):
+            first = await _claimed_until(db)
+            assert first is not None
+            assert await _renewals(db, first)  # past the lease it had when the stop began
+            receiver.release()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            (delivery,) = await scene.wait_until("delivered")
+    assert len(receiver.received) == 1
+    assert [a["status_code"] for a in delivery["attempts"]] == [200]

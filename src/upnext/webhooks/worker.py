@@ -56,6 +56,7 @@ CANDIDATES = 200  # due deliveries read per poll, to choose from with room per e
 # On shutdown (SIGTERM), attempts in flight get this long to finish and be recorded: more
 # than the 15 s an attempt may take, so a graceful stop never interrupts a sound attempt.
 DRAIN_SECONDS = 20.0
+STOP_RENEWING_SECONDS = 5.0  # for a renewal under way when the drain ends
 METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
 
@@ -100,6 +101,7 @@ class Worker:
         # Held while a renewal is written: an outcome waits for it, so that it is written
         # with the token the renewal left (not one the renewal has just replaced).
         self.renewing = asyncio.Lock()
+        self.stopping = asyncio.Event()  # set on shutdown, once the drain is over
 
     async def run(self) -> None:
         """Deliver until cancelled; then let attempts in flight finish (up to
@@ -124,7 +126,10 @@ class Worker:
                         await self._idle()
             finally:
                 _running.discard(self)
-                await self._stop(renewer)
+                try:
+                    await self._stop(renewer)
+                finally:
+                    renewer.cancel()  # if the stop itself was interrupted
 
     async def tick(self, client: httpx.AsyncClient) -> int:
         """Claim what is due and has room, and start sending it; how many were started."""
@@ -171,7 +176,11 @@ class Worker:
     async def _keep_leases(self) -> None:
         """Renew the leases of the attempts in flight every ``renew_seconds``."""
         while True:
-            await asyncio.sleep(self.renew_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.renew_seconds):
+                    await self.stopping.wait()
+            if self.stopping.is_set():
+                return
             try:
                 await self._renew()
             except Exception:
@@ -325,8 +334,11 @@ class Worker:
     async def _stop(self, renewer: asyncio.Task[None]) -> None:
         if self.tasks:  # their leases are still renewed meanwhile
             await asyncio.wait(set(self.tasks), timeout=self.drain_seconds)
-        async with self.renewing:  # not in the middle of a renewal: its outcome is known
-            renewer.cancel()
+        # Renewing ends between two renewals, so the token of each lease is known; a
+        # renewal that the database holds up is cut short after a while.
+        self.stopping.set()
+        await asyncio.wait({renewer}, timeout=STOP_RENEWING_SECONDS)
+        renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
         # Finished tasks remove their claims from self.claims.
