@@ -156,7 +156,7 @@ def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
 def main_app() -> FastAPI:
     """Factory for ``uvicorn --factory upnext.app:main_app``: settings from the environment."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
 
 

@@ -39,7 +39,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def _serve(host: str, port: int, workers: int = 1) -> None:
+    from upnext.observability import configure_logging
+
     settings = Settings()  # fails here, once, on a bad setting
+    # This process's own lines (with --workers N, the supervisor's); each worker process
+    # sets up its own logging the same way when it builds the app (upnext.app:main_app).
+    configure_logging(settings.log_level, settings.log_format)
     # Worker processes build the app from the environment (upnext.app:main_app).
     os.environ.setdefault("UPNEXT_PUBLIC_URL", f"http://{host}:{port}")
     # One portal cookie key for all workers, else a sign-in would hold on one worker only.
@@ -96,7 +101,7 @@ def worker() -> None:
     from upnext.webhooks.worker import run_alone
 
     settings = Settings()
-    configure_logging(settings.log_level)  # JSON lines, like the server's
+    configure_logging(settings.log_level, settings.log_format)  # like the server's
     asyncio.run(run_alone(settings))
 
 

@@ -1,5 +1,5 @@
-"""Request ids, structured JSON logs and the HTTP metrics of every request (recorded by
-the edge layer, ``upnext.edge``)."""
+"""Request ids, log lines (JSON, or text for a person) and the HTTP metrics of every
+request (recorded by the edge layer, ``upnext.edge``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 from starlette.types import Scope
@@ -47,11 +47,54 @@ class JsonFormatter(logging.Formatter):
 
 JsonFormatter.converter = time.gmtime
 
+# Control characters (C0, DEL, C1) are shown escaped in text lines: a path or a message
+# cannot start a line of its own or send a terminal an escape sequence.
+_UNPRINTABLE = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
 
-def configure_logging(level: str) -> None:
-    """Send every log record, uvicorn's included, to stderr as JSON lines."""
+
+class TextFormatter(logging.Formatter):
+    """One line for a person at a terminal: time (UTC), level, logger, message and the
+    request id; an access line shows method, path, status and duration instead of its
+    message. A stack trace follows on the next lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = self.formatTime(record, "%Y-%m-%d %H:%M:%S") + f".{int(record.msecs):03d}Z"
+        message = _access_line(getattr(record, "http", None)) or record.getMessage()
+        line = f"{stamp} {record.levelname:<8} {record.name}  {message.translate(_UNPRINTABLE)}"
+        rid = getattr(record, "request_id", None) or request_id.get()
+        if rid:
+            line += f"  request_id={str(rid).translate(_UNPRINTABLE)}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+TextFormatter.converter = time.gmtime
+
+
+def _access_line(http: Any) -> str | None:
+    if not isinstance(http, dict) or "status" not in http:
+        return None
+    duration = http.get("duration_ms")
+    took = f" {duration:.1f} ms" if isinstance(duration, int | float) else ""
+    return f"{http.get('method')} {http.get('path')} {http['status']}{took}"
+
+
+def formatter_for(log_format: str | None, stream: TextIO) -> logging.Formatter:
+    """``text`` or ``json``; unset: text if ``stream`` is a terminal, JSON otherwise."""
+    if log_format is None:
+        try:
+            log_format = "text" if stream.isatty() else "json"
+        except (AttributeError, ValueError):  # no isatty, or closed
+            log_format = "json"
+    return TextFormatter() if log_format == "text" else JsonFormatter()
+
+
+def configure_logging(level: str, log_format: str | None = None) -> None:
+    """Send every log record, uvicorn's included, to stderr: JSON lines, or text lines
+    for a person (``log_format``, by default text when stderr is a terminal)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter_for(log_format, sys.stderr))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

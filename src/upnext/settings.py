@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, description="PostgreSQL connections per process.")
     log_level: str = Field("info", description="Log level of the server.")
+    log_format: Literal["text", "json"] | None = Field(
+        None,
+        description="text (lines for a person) or json (one object a line); unset: text "
+        "when standard error is a terminal, JSON otherwise.",
+    )
     portal_secret: str | None = Field(
         None,
         description="Key of the web portal's session cookies; unset: a random one per start, "
@@ -54,6 +61,13 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty: no CORS headers."
     )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_shape(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or None  # empty: unset
+        return value
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -1,7 +1,8 @@
 """A real webhook receiver for tests: an HTTP server on 127.0.0.1 in a thread.
 
 It records every request and answers from a script (``answers``: status codes, or
-``(status, headers)``, used in order, then ``default``), after ``delay`` seconds.
+``(status, headers)``, used in order, then ``default``), after ``delay`` seconds. Between
+``hold()`` and ``release()`` requests are received but not answered: they stay open.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 Answer = int | tuple[int, dict[str, str]]
+HOLD_LIMIT = 120.0  # a held request is answered after this long even if never released
 
 
 class _Server(ThreadingHTTPServer):
@@ -49,6 +51,8 @@ class Receiver:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
         self._server = _Server(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -62,8 +66,17 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self._open.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def hold(self) -> None:
+        """Keep the requests that arrive from now on open, unanswered, until ``release``."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer the held requests, and those to come, as usual."""
+        self._open.set()
 
     def _next_answer(self) -> tuple[int, dict[str, str]]:
         with self._lock:
@@ -81,6 +94,7 @@ class Receiver:
                     receiver.received.append(Received(self.path, headers, body, time.monotonic()))
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                receiver._open.wait(HOLD_LIMIT)
                 time.sleep(receiver.delay)
                 status, extra = receiver._next_answer()
                 self.send_response(status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from typing import Any
 
 import httpx
@@ -57,6 +58,41 @@ async def test_event_of_an_acknowledged_hide_survives_sigkill(
     assert payload["type"] == "item_hidden"
     assert payload["data"]["content_id"] == scene.content_ids[0]
     assert {r.webhook_id for r in requests} == {request.webhook_id}
+
+
+async def test_an_attempt_cut_short_by_sigkill_is_sent_within_20_s_of_a_restart(
+    database_url: str,
+) -> None:
+    # The receiver holds the first attempt open, so the server is killed in the middle of
+    # it, holding its lease. The restarted server must not wait long for that lease.
+    env = _env(database_url)
+    with receiving() as receiver:
+        receiver.hold()
+        server = servers.start(env)
+        try:
+            async with httpx.AsyncClient(base_url=server.base_url) as client:
+                scene = await make_scene(client, receiver.url)
+                await scene.hide()
+                await receiver.wait_for(1)  # in flight: the request is open
+        finally:
+            server.kill()
+            server.log.unlink(missing_ok=True)
+        receiver.release()
+        restarted_at = time.monotonic()
+        with servers.running(env) as restarted:
+            # Waits on the condition, with the deadline measured from the restart.
+            first, second = await receiver.wait_for(2, within=restarted_at + 20 - time.monotonic())
+            recovery = second.at - restarted_at
+            async with httpx.AsyncClient(base_url=restarted.base_url) as client:
+                scene = dataclasses.replace(scene, client=client)
+                (delivery,) = await scene.wait_until("delivered")
+            assert "Traceback" not in restarted.stdout()
+    print(f"sent again {recovery:.1f} s after the restart began")
+    assert recovery < 20
+    assert first.webhook_id == second.webhook_id == delivery["webhook_id"]
+    # The killed attempt recorded nothing: one attempt, the restarted server's.
+    assert [a["status_code"] for a in delivery["attempts"]] == [200]
+    assert len(receiver.received) == 2
 
 
 async def test_two_servers_deliver_every_event_exactly_once(database_url: str) -> None:

@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from tests.webhooks.receiver import receiving
 from tests.webhooks.scene import make_scene
-from upnext import background
-from upnext.app import create_app
 from upnext.db.tables import webhook_deliveries
 from upnext.settings import Settings
 from upnext.webhooks.worker import Worker
-
-
-@pytest.fixture
-async def quiet(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app without its own worker, so the test's worker is the only one."""
-    monkeypatch.setattr(background, "JOBS", [])
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield application, c
 
 
 async def _stop_during_attempt(
@@ -62,7 +45,7 @@ async def test_stop_waits_for_an_attempt_in_flight(
 async def test_stop_gives_back_the_lease_of_an_attempt_that_cannot_finish(
     quiet: tuple[FastAPI, httpx.AsyncClient], settings: Settings
 ) -> None:
-    # Without this, the next worker would wait for the 45 s lease to run out.
+    # Without this, the next worker would wait for the lease to run out.
     app, client = quiet
     with receiving(delay=5) as receiver:
         scene = await make_scene(client, receiver.url)

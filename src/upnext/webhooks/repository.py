@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.statements import Statement
@@ -164,6 +164,20 @@ async def unpark(conn: AsyncConnection, app_id: str, now: int) -> None:
         .where(d.c.app_id == app_id, d.c.status == "pending", d.c.next_attempt_at.is_(None))
         .values(next_attempt_at=now)
     )
+
+
+async def renew(conn: AsyncConnection, leases: dict[str, int], claim: int) -> set[str]:
+    """Extend the leases (delivery id -> the claim that holds it) to ``claim``; the ids of
+    those renewed. A delivery whose lease ran out and was taken by another worker, or that
+    is no longer there, keeps what it has: its claim no longer matches."""
+    pairs = list(leases.items())
+    result = await conn.execute(
+        update(d)
+        .where(tuple_(d.c.delivery_id, d.c.claimed_until).in_(pairs))
+        .values(claimed_until=claim)
+        .returning(d.c.delivery_id)
+    )
+    return set(result.scalars())
 
 
 async def release(conn: AsyncConnection, delivery_ids: Iterable[str], claim: int) -> None:

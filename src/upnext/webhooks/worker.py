@@ -3,9 +3,15 @@ each attempt. Runs inside every ``upnext serve`` and alone as ``upnext worker``.
 
 Several workers (processes) share the queue safely: a claim is a lease (``claimed_until``)
 taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL or under SQLite's single writer, and
-an outcome is recorded only while the worker's own lease still holds it. A worker that
-dies loses its leases when they run out, and another worker sends those deliveries again
-with the same ``webhook-id`` (at-least-once).
+an outcome is recorded only while the worker's own lease still holds it. The lease is
+short (10 s) and renewed every 3 s while its attempt runs (up to 15 s), so a lease that
+has run out means its worker died (or lost the database for longer than a lease): another
+worker then sends the delivery again, soon, with the same ``webhook-id`` (at-least-once).
+
+The value of ``claimed_until`` is also the lease's fencing token: every write of a lease
+holder (renew, record, release) is conditional on the row still holding the token it last
+wrote, and each new value is later than the one before, so a worker that lost its lease
+can never write over another's.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import signal
 import time
 import weakref
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -38,17 +45,31 @@ log = logging.getLogger("upnext.webhooks")
 # of other processes and retries coming due.
 POLL_SECONDS = 0.25
 PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot receive
-LEASE_US = 45 * 1_000_000  # a claim outlives the 15 s attempt with room for a slow database
+# A claim's lease, renewed while its attempt runs: after a crash, another worker may send
+# the delivery again this long after the last renewal. A renewal every 3 s gives three
+# chances to extend a lease before it runs out, one commit per period for all of them.
+LEASE_SECONDS = 10.0
+RENEW_SECONDS = 3.0
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
 MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
 CANDIDATES = 200  # due deliveries read per poll, to choose from with room per endpoint
 # On shutdown (SIGTERM), attempts in flight get this long to finish and be recorded: more
 # than the 15 s an attempt may take, so a graceful stop never interrupts a sound attempt.
 DRAIN_SECONDS = 20.0
+STOP_RENEWING_SECONDS = 5.0  # for a renewal under way when the drain ends
 METRIC_OUTCOMES = {"delivered": "delivered", "pending": "retry", "failed": "failed"}
 
 
 _running: weakref.WeakSet[Worker] = weakref.WeakSet()
+
+
+@dataclass
+class _Lease:
+    """Our claim on one delivery whose attempt is running."""
+
+    claim: int  # the claimed_until we last wrote and saw committed: our fencing token
+    recording: bool = False  # its outcome is being written: renewals leave it alone
+    lost: bool = False  # a renewal found another claim (or none): the lease is gone
 
 
 def queued() -> None:
@@ -59,22 +80,35 @@ def queued() -> None:
 
 class Worker:
     def __init__(
-        self, db: Database, settings: Settings, *, drain_seconds: float = DRAIN_SECONDS
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        drain_seconds: float = DRAIN_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
+        renew_seconds: float = RENEW_SECONDS,
     ) -> None:
         self.db = db
         self.drain_seconds = drain_seconds
+        self.lease_us = int(lease_seconds * 1_000_000)
+        self.renew_seconds = renew_seconds
         self.schedule = settings.retry_schedule
         self.allow_private = settings.webhook_allow_private
         self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
-        self.claims: dict[str, int] = {}  # delivery_id -> our lease on it
+        self.claims: dict[str, _Lease] = {}  # delivery_id -> our lease on it
         self.tasks: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()  # set when an attempt ends or an event is queued
+        # Held while a renewal is written: an outcome waits for it, so that it is written
+        # with the token the renewal left (not one the renewal has just replaced).
+        self.renewing = asyncio.Lock()
+        self.stopping = asyncio.Event()  # set on shutdown, once the drain is over
 
     async def run(self) -> None:
         """Deliver until cancelled; then let attempts in flight finish (up to
         ``drain_seconds``) and give back the leases of any that did not."""
         _running.add(self)
         async with sender.new_client() as client:
+            renewer = asyncio.create_task(self._keep_leases())
             try:
                 parked_at = 0.0
                 while True:
@@ -92,7 +126,10 @@ class Worker:
                         await self._idle()
             finally:
                 _running.discard(self)
-                await self._stop()
+                try:
+                    await self._stop(renewer)
+                finally:
+                    renewer.cancel()  # if the stop itself was interrupted
 
     async def tick(self, client: httpx.AsyncClient) -> int:
         """Claim what is due and has room, and start sending it; how many were started."""
@@ -126,9 +163,51 @@ class Worker:
         chosen = self._choose(candidates, free)
         if not chosen:
             return [], 0
-        claim = now + LEASE_US + secrets.randbelow(1_000_000)  # unique: it fences our writes
+        claim = self._new_claim(now)
         async with self.db.write() as conn:
             return await repo.claim_due(conn, chosen, now, claim), claim
+
+    def _new_claim(self, now: int) -> int:
+        """A lease's end, and its token: later than any lease this row had before (the row
+        was due, so its last lease ended before ``now``; a renewal comes a period after
+        the claim it replaces), so never one another worker holds."""
+        return now + self.lease_us + secrets.randbelow(1_000)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the attempts in flight every ``renew_seconds``."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.renew_seconds):
+                    await self.stopping.wait()
+            if self.stopping.is_set():
+                return
+            try:
+                await self._renew()
+            except Exception:
+                # Tried again next period; the lease runs out if the database stays away.
+                log.exception("could not renew the webhook leases")
+
+    async def _renew(self) -> None:
+        async with self.renewing:
+            leases = {
+                delivery_id: lease
+                for delivery_id, lease in self.claims.items()
+                if not lease.recording and not lease.lost
+            }
+            if not leases:
+                return
+            claim = self._new_claim(now_us())
+            async with self.db.write() as conn:
+                renewed = await repo.renew(
+                    conn, {delivery_id: lease.claim for delivery_id, lease in leases.items()}, claim
+                )
+            # Only now, committed: a renewal that failed leaves the token as it was.
+            for delivery_id, lease in leases.items():
+                if delivery_id in renewed:
+                    lease.claim = claim
+                else:
+                    lease.lost = True
+                    log.warning("webhook %s: lease lost while its attempt runs", delivery_id)
 
     def _choose(self, candidates: list[RowMapping], free: int) -> list[str]:
         """Oldest due first, no more per endpoint than it has room for."""
@@ -166,8 +245,8 @@ class Worker:
     ) -> None:
         delivery_id, app_id = row["delivery_id"], row["app_id"]
         self.in_flight[app_id] += 1
-        self.claims[delivery_id] = claim
-        task = asyncio.create_task(self._attempt(client, dict(row), url, keys, claim))
+        lease = self.claims[delivery_id] = _Lease(claim)
+        task = asyncio.create_task(self._attempt(client, dict(row), url, keys, lease))
         self.tasks.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -181,7 +260,12 @@ class Worker:
         task.add_done_callback(done)
 
     async def _attempt(
-        self, client: httpx.AsyncClient, row: dict[str, Any], url: str, keys: list[str], claim: int
+        self,
+        client: httpx.AsyncClient,
+        row: dict[str, Any],
+        url: str,
+        keys: list[str],
+        lease: _Lease,
     ) -> None:
         delivery_id = row["delivery_id"]
         body = row["payload"]
@@ -197,7 +281,7 @@ class Worker:
             log.exception("webhook %s: attempt failed unexpectedly", delivery_id)
             attempt = sender.Attempt(Outcome(error=f"internal error: {type(error).__name__}"), None)
         try:
-            await self._record(row, url, claim, attempted_at, attempt)
+            await self._record(row, url, lease, attempted_at, attempt)
         except Exception:
             # The lease runs out and the delivery is sent again: at-least-once holds.
             log.exception("could not record the attempt of webhook %s", delivery_id)
@@ -206,10 +290,13 @@ class Worker:
         self,
         row: dict[str, Any],
         url: str,
-        claim: int,
+        lease: _Lease,
         attempted_at: int,
         attempt: sender.Attempt,
     ) -> None:
+        lease.recording = True  # no renewal starts for it from now on
+        async with self.renewing:  # and one under way has ended: lease.claim is current
+            pass
         outcome = attempt.outcome
         attempts_made = row["attempt_count"] + 1
         verdict = judge(outcome, attempts_made, self.schedule)
@@ -223,7 +310,7 @@ class Worker:
             "updated_at": now,
         }
         async with self.db.write() as conn:
-            if not await repo.update_delivery(conn, row["delivery_id"], values, claim=claim):
+            if not await repo.update_delivery(conn, row["delivery_id"], values, claim=lease.claim):
                 log.warning("webhook %s: lease lost; outcome not recorded", row["delivery_id"])
                 return
             await repo.insert_attempt(
@@ -244,10 +331,18 @@ class Worker:
         else:
             metrics.record_webhook_attempt(METRIC_OUTCOMES[verdict.status], seconds)
 
-    async def _stop(self) -> None:
-        if self.tasks:
+    async def _stop(self, renewer: asyncio.Task[None]) -> None:
+        if self.tasks:  # their leases are still renewed meanwhile
             await asyncio.wait(set(self.tasks), timeout=self.drain_seconds)
-        unfinished = dict(self.claims)  # finished tasks remove their claims from self.claims
+        # Renewing ends between two renewals, so the token of each lease is known; a
+        # renewal that the database holds up is cut short after a while.
+        self.stopping.set()
+        await asyncio.wait({renewer}, timeout=STOP_RENEWING_SECONDS)
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        # Finished tasks remove their claims from self.claims.
+        unfinished = {delivery_id: lease.claim for delivery_id, lease in self.claims.items()}
         for task in self.tasks:
             task.cancel()
         for task in list(self.tasks):
