@@ -40,11 +40,6 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(10, description="PostgreSQL connections per process.")
     log_level: str = Field("info", description="Log level of the server.")
-    portal_secret: str | None = Field(
-        None,
-        description="Key of the web portal's session cookies; unset: a random one per start, "
-        "so portal sign-ins end when the server restarts.",
-    )
     rate_limit_per_minute: int = Field(
         60_000, ge=0, description="Requests per minute per key on /v1 (0: no limit)."
     )
