@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -47,8 +46,6 @@ def _serve(host: str, port: int, workers: int = 1) -> None:
     configure_logging(settings.log_level, settings.log_format)
     # Worker processes build the app from the environment (upnext.app:main_app).
     os.environ.setdefault("UPNEXT_PUBLIC_URL", f"http://{host}:{port}")
-    # One portal cookie key for all workers, else a sign-in would hold on one worker only.
-    os.environ.setdefault("UPNEXT_PORTAL_SECRET", secrets.token_urlsafe(32))
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # /metrics then adds up every worker's counters, whichever worker is scraped.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="upnext-metrics-")

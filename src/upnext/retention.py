@@ -1,4 +1,5 @@
-"""The purge job: deletes items no list shows any more and idempotency keys past 24 hours.
+"""The purge job: deletes items no list shows any more, idempotency keys past 24 hours and
+expired portal sessions.
 
 Lists already hide expired items by themselves (readmodel.list_items), so the
 job only reclaims space and may run late or twice: each process runs it, and deleting a
@@ -15,6 +16,7 @@ from upnext.contexts.service import DAY_US
 from upnext.db.engine import Database
 from upnext.idempotency import service as idempotency
 from upnext.kit.timestamps import now_us
+from upnext.portal import service as portal
 from upnext.settings import Settings
 
 log = logging.getLogger("upnext.retention")
@@ -43,6 +45,7 @@ async def purge_once(db: Database, settings: Settings, now: int | None = None) -
     now = now_us() if now is None else now
     removed = await purge_items(db, now, max_age_us(settings))
     await idempotency.purge(db, now)
+    await portal.purge_sessions(db, now)
     return removed
 
 

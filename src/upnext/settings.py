@@ -47,11 +47,6 @@ class Settings(BaseSettings):
         description="text (lines for a person) or json (one object a line); unset: text "
         "when standard error is a terminal, JSON otherwise.",
     )
-    portal_secret: str | None = Field(
-        None,
-        description="Key of the web portal's session cookies; unset: a random one per start, "
-        "so portal sign-ins end when the server restarts.",
-    )
     rate_limit_per_minute: int = Field(
         60_000, ge=0, description="Requests per minute per key on /v1 (0: no limit)."
     )

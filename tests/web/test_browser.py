@@ -8,9 +8,12 @@ and hides an item, which turns grey, and the publisher sees the change.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -179,4 +182,149 @@ def test_operator_publisher_and_platform_in_a_browser(
     expect(page.locator("tr[data-content-id='streamly-2'] .hidden-flag")).to_have_text("hidden")
     page.goto(f"{base}/portal/app/webhooks")
     expect(page.locator(".deliveries tbody tr").first).to_contain_text("item_hidden")
+    page.close()
+
+
+# Accessibility: axe-core on every page, signed in as each role.
+
+AXE_DIR = Path(__file__).parent / "axe"
+AXE_PACKAGE = AXE_DIR / "node_modules" / "axe-core"
+
+
+def _locked_axe_version() -> str:
+    lock = json.loads((AXE_DIR / "package-lock.json").read_text())
+    version: str = lock["packages"]["node_modules/axe-core"]["version"]
+    return version
+
+
+def _installed_axe_version() -> str | None:
+    manifest = AXE_PACKAGE / "package.json"
+    if not manifest.exists() or not (AXE_PACKAGE / "axe.min.js").exists():
+        return None
+    version: str = json.loads(manifest.read_text())["version"]
+    return version
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core exactly as tests/web/axe/package-lock.json pins it (version and integrity).
+
+    ``npm ci`` installs it from the npm registry the first time (and whenever the lock
+    changes); later runs reuse tests/web/axe/node_modules.
+    """
+    if _installed_axe_version() != _locked_axe_version():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(AXE_DIR)],
+            check=True,
+            timeout=300,
+        )
+    assert _installed_axe_version() == _locked_axe_version()
+    return (AXE_PACKAGE / "axe.min.js").read_text()
+
+
+def audit(page: Page, axe: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (WCAG 2.x A/AA and best practices)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe)  # through the DevTools protocol: the page's CSP does not apply
+    violations: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return violations
+
+
+def test_every_portal_page_passes_axe_for_every_role(
+    browser: Browser, demo_server: tuple[str, demo.DemoWorld], axe_source: str
+) -> None:
+    base, world = demo_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirm() of destructive forms
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("load")
+        found[name] = audit(page, axe_source)
+
+    page.goto(f"{base}/portal/login")
+    check("sign-in")
+    sign_in(page, base, ADMIN_KEY_ID, "wrong secret")
+    expect(page.locator(".flash.error")).to_be_visible()
+    check("sign-in refused")
+    page.goto(f"{base}/portal/no-such-page")
+    check("error page")
+
+    sign_in(page, base, *world.admin_key.split(":", 1))
+    check("operator: platforms, apps and keys")
+    page.fill("#platforms input[name=name]", "Globex TV")
+    page.click("#platforms button:has-text('Create platform')")
+    expect(page.locator(".flash.ok")).to_be_visible()
+    check("operator: platform created")
+    page.locator("#apps tr", has_text="Nebula+").locator("button:has-text('New key')").click()
+    check("operator: new key")
+    sign_out(page)
+
+    _name, _app_id, publisher_key = world.apps[0]
+    sign_in(page, base, *publisher_key.split(":", 1))
+    check("publisher: app")
+    page.goto(f"{base}/portal/app/contexts?context_id={demo.APPS[0][2]}")
+    check("publisher: context inspector")
+    page.goto(f"{base}/portal/app/webhooks")
+    page.click("button:has-text('Send a test event')")
+    check("publisher: webhook deliveries")
+    page.goto(f"{base}/portal/app")
+    page.click("button:has-text('signing secret')")
+    check("publisher: new signing secret")
+    sign_out(page)
+
+    sign_in(page, base, *world.platform_key.split(":", 1))
+    check("platform: apps")
+    page.goto(f"{base}/portal/platform/sessions/{world.session_id}")
+    check("platform: session preview")
+    page.locator(".row .card").first.locator("button:has-text('Hide')").click()
+    expect(page.locator(".row .card.is-hidden")).to_have_count(1)
+    check("platform: session preview, an item hidden")
+    page.close()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "axe-violations.json").write_text(json.dumps(found, indent=1))
+    # Serious and critical ones fail, as the issue asks, and so do the moderate and minor
+    # ones: the portal has none, and a page without an h1 or a table header without text
+    # (moderate and minor for axe) is what the issue reported.
+    failing = {
+        name: [
+            f"{v['id']} ({v['impact']}): {v['help']}: "
+            + "; ".join(str(n["target"][0]) if n["target"] else "?" for n in v["nodes"][:5])
+            for v in violations
+        ]
+        for name, violations in found.items()
+        if violations
+    }
+    assert failing == {}
+
+
+def test_arrow_keys_move_along_the_row(
+    browser: Browser, demo_server: tuple[str, demo.DemoWorld]
+) -> None:
+    base, world = demo_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, base, *world.platform_key.split(":", 1))
+    page.goto(f"{base}/portal/platform/sessions/{world.session_id}")
+    cards = page.locator(".row .card")
+    ids = [cards.nth(i).get_attribute("data-content-id") for i in range(cards.count())]
+    assert len(ids) >= 3
+
+    def focused() -> str | None:
+        value: str | None = page.evaluate("document.activeElement.dataset.contentId || null")
+        return value
+
+    cards.first.focus()
+    page.keyboard.press("ArrowLeft")  # already the first: stays
+    assert focused() == ids[0]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert focused() == ids[2]
+    page.keyboard.press("ArrowLeft")
+    assert focused() == ids[1]
+    cards.last.focus()
+    page.keyboard.press("ArrowRight")  # already the last: stays
+    assert focused() == ids[-1]
     page.close()

@@ -44,7 +44,7 @@ async def test_a_wrong_secret_does_not_sign_in(portal: PortalClient) -> None:
     assert (await portal.get("/admin")).status_code == 303
 
 
-async def test_the_session_cookie_is_httponly_strict_and_sealed(portal: PortalClient) -> None:
+async def test_the_session_cookie_is_httponly_strict_and_holds_no_key(portal: PortalClient) -> None:
     await portal.get("/login")
     r = await portal.post("/login", {"key_id": ADMIN_KEY_ID, "secret": ADMIN_SECRET})
     cookie = r.headers["set-cookie"]

@@ -70,6 +70,23 @@ api_keys = Table(
     Index("ix_api_keys_app_id", "app_id"),
 )
 
+# A browser's portal session. The cookie holds a random token and nothing else; the row is
+# found by the token's SHA-256, so the database never holds a token that would work.
+# key_id is NULL before sign-in (the sign-in form's CSRF nonce, a flash message).
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(ID), ForeignKey("api_keys.key_id", ondelete="CASCADE")),
+    Column("csrf_nonce", String(64), nullable=False),
+    # Messages for the next page, as JSON [[kind, text], ...]; NULL when there are none.
+    Column("flash", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_portal_sessions_key_id", "key_id"),
+    Index("ix_portal_sessions_expires_at", "expires_at"),
+)
+
 avails = Table(
     "avails",
     metadata,

@@ -1,4 +1,4 @@
-"""All SQL of the portal: platforms, apps, keys, avails, platform data and media."""
+"""All SQL of the portal: platforms, apps, keys, portal sessions, avails, platform data, media."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     RowMapping,
     and_,
     bindparam,
+    delete,
     func,
     select,
     update,
@@ -25,6 +26,7 @@ from upnext.db.tables import (
     avails,
     platform_data,
     platforms,
+    portal_sessions,
 )
 from upnext.kit.pagination import Page
 from upnext.kit.sql import upsert
@@ -132,6 +134,55 @@ async def list_keys(
         .offset(page.offset)
     )
     return list(result.mappings()), int(total or 0)
+
+
+# portal sessions
+
+
+async def get_portal_session(
+    conn: AsyncConnection, token_hash: str, now: int
+) -> dict[str, Any] | None:
+    """The live session of a token hash, with its key's role, tenant and revocation."""
+    query = (
+        select(
+            portal_sessions,
+            api_keys.c.role,
+            api_keys.c.platform_id,
+            api_keys.c.app_id,
+            api_keys.c.revoked_at,
+        )
+        .select_from(portal_sessions.outerjoin(api_keys))
+        .where(portal_sessions.c.token_hash == token_hash, portal_sessions.c.expires_at > now)
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def insert_portal_session(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(portal_sessions.insert().values(values))
+
+
+async def update_portal_session(
+    conn: AsyncConnection, token_hash: str, values: dict[str, Any]
+) -> None:
+    await conn.execute(
+        update(portal_sessions).where(portal_sessions.c.token_hash == token_hash).values(values)
+    )
+
+
+async def delete_portal_session(conn: AsyncConnection, token_hash: str) -> None:
+    await conn.execute(delete(portal_sessions).where(portal_sessions.c.token_hash == token_hash))
+
+
+async def delete_portal_sessions_of_key(conn: AsyncConnection, key_id: str) -> int:
+    result = await conn.execute(delete(portal_sessions).where(portal_sessions.c.key_id == key_id))
+    return int(result.rowcount)
+
+
+async def purge_portal_sessions(conn: AsyncConnection, now: int) -> int:
+    """Delete the sessions expired at ``now`` (indexed on expires_at); how many."""
+    result = await conn.execute(delete(portal_sessions).where(portal_sessions.c.expires_at <= now))
+    return int(result.rowcount)
 
 
 # avails

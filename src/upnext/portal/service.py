@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller, Role
+from upnext.db.engine import Database
 from upnext.db.statements import Executor
 from upnext.guidelines import Thresholds
 from upnext.kit import ids
@@ -40,6 +41,18 @@ async def authenticate(conn: Executor, key_id: str, secret: str) -> Caller:
     return Caller(key["key_id"], role, key["platform_id"], key["app_id"])
 
 
+def signed_in_caller(session: Mapping[str, Any]) -> Caller:
+    """The caller of a portal session read with its key (``repo.get_portal_session``).
+
+    Checked on every request: ``Unauthorized`` once the key is revoked (revoking also
+    deletes its sessions; this covers a session read just before that commit).
+    """
+    if session["key_id"] is None or session["role"] is None or session["revoked_at"] is not None:
+        raise Unauthorized("The key of this session is revoked.")
+    role: Role = session["role"]
+    return Caller(session["key_id"], role, session["platform_id"], session["app_id"])
+
+
 async def ensure_admin_key(conn: AsyncConnection, configured: str | None) -> str | None:
     """Install the configured admin key, or mint one if none exists.
 
@@ -47,6 +60,10 @@ async def ensure_admin_key(conn: AsyncConnection, configured: str | None) -> str
     """
     if configured:
         key_id, _, secret = configured.partition(":")
+        existing = await repo.get_key(conn, key_id)
+        if existing is not None and not secret_matches(secret, existing["secret_hash"]):
+            # A new secret for the same key id: whoever signed in with the old one is out.
+            await repo.delete_portal_sessions_of_key(conn, key_id)
         await repo.set_admin_key(conn, key_id, hash_secret(secret), now_us())
         return None
     if await repo.active_admin_key_exists(conn):
@@ -85,12 +102,20 @@ async def create_key(
     return {"key_id": key_id, "secret": secret, "role": role, **owner}
 
 
+async def purge_sessions(db: Database, now: int) -> int:
+    """Delete the portal sessions expired at ``now`` (they are refused already); how many."""
+    async with db.write() as conn:
+        return await repo.purge_portal_sessions(conn, now)
+
+
 async def revoke_key(conn: AsyncConnection, caller: Caller, key_id: str) -> None:
     if await repo.get_key(conn, key_id) is None:
         raise NotFound(f"No key {key_id}.", code="key_not_found")
     if key_id == caller.key_id:
         raise Conflict("A key cannot revoke itself; use another admin key.", code="own_key")
     await repo.revoke_key(conn, key_id, now_us())
+    # In the same transaction: no portal session outlives its key's revocation.
+    await repo.delete_portal_sessions_of_key(conn, key_id)
     await audit(conn, caller, "key.revoke", key_id)
 
 

@@ -42,17 +42,21 @@ ReadConn = Annotated[AsyncConnection, Depends(_reader, scope="function")]
 WriteConn = Annotated[AsyncConnection, Depends(_writer, scope="function")]
 
 
+ENDED = "Your session ended: it expired, you signed out, or its key was revoked. Sign in again."
+
+
 async def _viewer(request: Request) -> Caller:
+    """The signed-in key, read with the session on this very request (never cached)."""
     session = session_of(request)
-    if session.key_id is None or session.secret is None:
+    if session.key is None:
+        if session.lapsed:
+            session.add_flash("error", ENDED)
         raise SignInRequired
-    db: Database = request.app.state.db
     try:
-        async with db.read() as conn:
-            return await portal.authenticate(conn, session.key_id, session.secret)
+        return portal.signed_in_caller(session.key)
     except Unauthorized:
         session.sign_out()
-        session.add_flash("error", "Your key was revoked or changed; sign in again.")
+        session.add_flash("error", ENDED)
         raise SignInRequired from None
 
 
@@ -74,8 +78,8 @@ Platform = Annotated[Caller, Depends(_with_role("platform"))]
 async def _check_csrf(request: Request) -> None:
     form = await request.form()
     token = form.get("csrf_token")
-    expected = request.app.state.portal_sealer.sign(session_of(request).nonce)
-    if not isinstance(token, str) or not hmac.compare_digest(token, expected):
+    expected = session_of(request).nonce
+    if not isinstance(token, str) or expected is None or not hmac.compare_digest(token, expected):
         raise CsrfFailed("The form expired or came from another site; reload the page and retry.")
 
 

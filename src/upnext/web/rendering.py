@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from upnext.web.session import session_of
+from upnext.web.session import PortalSession, session_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -36,9 +36,21 @@ def base_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
+class _CsrfToken:
+    """The session's CSRF nonce, made only if a template prints it: a page without a form
+    (an error page for a stranger) stores no session."""
+
+    def __init__(self, session: PortalSession) -> None:
+        self.session = session
+
+    def __html__(self) -> str:
+        return self.session.csrf_token()
+
+    __str__ = __html__
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     session = session_of(request)
-    sealer = request.app.state.portal_sealer
     context.setdefault("viewer", None)
     response = templates.TemplateResponse(
         request,
@@ -46,7 +58,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         {
             **context,
             "base": base_path(request),
-            "csrf_token": sealer.sign(session.nonce),
+            "csrf_token": _CsrfToken(session),
             "flash": session.take_flash(),
         },
         status_code=status,

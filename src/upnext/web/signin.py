@@ -47,7 +47,7 @@ async def login(
     secret: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
-    """Check the key with the API's own authentication, then keep it in the session."""
+    """Check the key with the API's own authentication, then start a session for it."""
     key_id, secret = key_id.strip(), secret.strip()
     if ":" in key_id and not secret:
         key_id, _sep, secret = key_id.partition(":")  # pasted as KY...:secret
@@ -56,12 +56,12 @@ async def login(
     except Unauthorized:
         session_of(request).add_flash("error", "Unknown key id, wrong secret, or revoked key.")
         return page(request, "login.html", 401, next=next, key_id=key_id)
-    session_of(request).sign_in(key_id, secret)
+    session_of(request).sign_in(caller.key_id)
     return redirect(request, _safe_next(request, next) or HOMES[caller.role])
 
 
 @router.post("/logout")
 async def logout(request: Request, _: Csrf) -> Response:
-    """Forget the key."""
+    """End the session: its row is deleted, so its cookie is worthless from now on."""
     session_of(request).sign_out()
     return redirect(request, "/login")

@@ -1,16 +1,15 @@
-"""The portal sub-app: its routes, cookie session, static files and HTML errors."""
+"""The portal sub-app: its routes, server-side sessions, static files and HTML errors."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from upnext.kit.headers import SecurityHeaders
+from upnext.kit.timestamps import now_us
 from upnext.web import art, errors, operator, platform, publisher, signin
-from upnext.web.sealing import Sealer
 from upnext.web.session import SessionMiddleware
 
 # Inline scripts and styles are refused: the templates use none, so injected ones cannot
@@ -30,14 +29,12 @@ def create_portal(parent: FastAPI) -> FastAPI:
     """The portal, sharing ``parent``'s state (settings, database) and thus its services."""
     portal = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     portal.state = parent.state
-    secret = parent.state.settings.portal_secret or secrets.token_urlsafe(32)
-    sealer = Sealer(secret)
-    parent.state.portal_sealer = sealer
+    parent.state.portal_clock = now_us  # tests replace it to expire sessions
     errors.install(portal)
     for module in (signin, operator, publisher, platform, art):
         portal.include_router(module.router)
     static = Path(__file__).parent / "static"
     portal.mount("/static", StaticFiles(directory=static), name="static")
-    portal.add_middleware(SessionMiddleware, sealer=sealer)
+    portal.add_middleware(SessionMiddleware, state=parent.state)
     portal.add_middleware(SecurityHeaders, headers_for=lambda _path: PORTAL_HEADERS)
     return portal
