@@ -70,3 +70,6 @@ async def test_an_unexpected_error_is_a_problem_without_a_trace(settings: Settin
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "internal"
     assert "internal detail" not in r.text and "Traceback" not in r.text
+    # Answered by Starlette's error middleware, inside the edge layer: still identified.
+    assert len(r.headers["x-request-id"]) == 32
+    assert r.headers["x-content-type-options"] == "nosniff"
