@@ -122,8 +122,7 @@ _SESSION_VIEW = Statement(
         sessions.c.platform_id == bindparam("platform_id"),
         sessions.c.session_id == bindparam("session_id"),
     )
-    .order_by(session_contexts.c.context_id)
-)
+)  # no ORDER BY: the page's merge orders the items, so the contexts' order is free
 
 
 async def session_view(conn: Executor, platform_id: str, session_id: str) -> SessionView | None:

@@ -1,5 +1,5 @@
 """Drive the ASGI app in-process with the benchmark's requests: CPU per request, and a
-cProfile of the calls (``python -m bench.profile --help``).
+cProfile of the calls (``python -m bench.inprocess --help``).
 
 No server, socket or HTTP parser: the app is called with ASGI scopes built from the wrk
 targets of a generated data set, one request at a time, so the numbers are the
