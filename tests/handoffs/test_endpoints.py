@@ -363,6 +363,16 @@ async def stored_handoffs(scene: Scene) -> int:
 
 async def test_no_token_is_stored_in_clear(scene: Scene, database_url: str) -> None:
     tokens = [await token_for(scene), await token_for(scene, platform_id=scene.platform.id)]
+    # An Idempotency-Key would store the answer, token and all: it is not honoured here.
+    for _ in range(2):
+        r = await scene.client.post(
+            f"/v1/contexts/upnext/{scene.context_id}/handoffs",
+            headers={"Idempotency-Key": "mint-1"},
+            auth=scene.app.auth,
+        )
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+        tokens.append(r.json()["handoff_token"])
+    assert len(set(tokens)) == 4
     assert (await redeem(scene.client, scene.platform, tokens[0])).status_code == 200
     rows = stored_rows(database_url)
     hashes = {row["token_hash"] for name, row in rows if name == "handoffs"}
