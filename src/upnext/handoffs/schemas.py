@@ -20,7 +20,7 @@ class HandoffIn(RequestModel):
 class HandoffOut(BaseModel):
     """A new handoff. ``handoff_token`` is shown only in this response and works once."""
 
-    handoff_token: str = Field(examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xKfGk2hY1"])
+    handoff_token: str = Field(examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xK"])
     context_id: str
     app_id: str
     expires_at: str = Field(examples=["2024-02-16T04:51:06.596Z"])

@@ -24,7 +24,7 @@ class HandoffAttachIn(RequestModel):
     """Attach the context of a handoff token the app gave the platform (docs/handoffs.md)."""
 
     handoff_token: str = Field(
-        min_length=1, max_length=256, examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xKfGk2hY1"]
+        min_length=1, max_length=256, examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xK"]
     )
 
 
