@@ -138,6 +138,14 @@ async def test_minting_for_a_context_not_ones_own_is_refused(scene: Scene) -> No
     )
     assert r.status_code == 422
     assert [e["field"] for e in r.json()["errors"]] == ["platform_id", "extra"]
+    for wrong in (rb'"\ud800"', rb'"PL\u0000"'):  # a lone surrogate, a NUL
+        r = await client.post(
+            f"/v1/contexts/upnext/{scene.context_id}/handoffs",
+            content=b'{"platform_id": ' + wrong + b"}",
+            headers={"content-type": "application/json"},
+            auth=scene.app.auth,
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "platform_id"
     assert await stored_handoffs(scene) == 0
 
 
@@ -277,10 +285,11 @@ async def test_a_body_with_both_forms_is_invalid(scene: Scene) -> None:
         )
         assert r.status_code == 422 and r.json()["code"] == "validation_failed"
         assert [e["field"] for e in r.json()["errors"]] == fields
-    for wrong in ("", 42, None, "x" * 257):
+    for wrong in (b'""', b"42", b"null", b'"' + b"x" * 257 + b'"', rb'"\ud800"', rb'"HO\u0000"'):
         r = await scene.client.put(
             "/v1/sessions/upnext/tv-1",
-            json={"handoff_token": wrong},
+            content=b'{"handoff_token": ' + wrong + b"}",
+            headers={"content-type": "application/json"},
             auth=scene.platform.auth,
         )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "handoff_token"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from upnext.kit.models import RequestModel
+from upnext.kit.text import Storable
 
 
 class HandoffIn(RequestModel):
-    platform_id: str | None = Field(
+    platform_id: Annotated[str, Storable] | None = Field(
         None,
         max_length=64,
         description="Only this platform may redeem the token; omitted or null: any platform "

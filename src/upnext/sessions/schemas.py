@@ -10,6 +10,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
 from upnext.kit.models import RequestModel
 from upnext.kit.pagination import MAX_OFFSET, Page
+from upnext.kit.text import Storable
 from upnext.kit.timestamps import iso
 
 
@@ -23,7 +24,8 @@ class AttachIn(RequestModel):
 class HandoffAttachIn(RequestModel):
     """Attach the context of a handoff token the app gave the platform (docs/handoffs.md)."""
 
-    handoff_token: str = Field(
+    # Storable: a lone surrogate could not even be hashed.
+    handoff_token: Annotated[str, Storable] = Field(
         min_length=1, max_length=256, examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xK"]
     )
 
