@@ -44,6 +44,38 @@ async def test_the_demo_world_fills_a_row_from_three_apps(
         assert r.json()["name"] == name
 
 
+async def test_the_demo_attaches_by_handoff_and_prints_a_token_to_try(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    world = await demo.prepare(settings)
+    platform = _auth(world.platform_key)
+    [(nebula, nebula_id, nebula_key), *others] = world.apps
+    r = await client.get(f"/v1/apps/{nebula_id}", auth=_auth(nebula_key))
+    assert r.json()["attach_requires_handoff"] is True
+    for _, app_id, key in others:
+        r = await client.get(f"/v1/apps/{app_id}", auth=_auth(key))
+        assert "attach_requires_handoff" not in r.json()
+    context_id = demo.APPS[0][2]
+    named = {"app_id": nebula_id, "context_id": context_id}
+    r = await client.put("/v1/sessions/upnext/bedroom", json=named, auth=platform)
+    assert r.status_code == 403 and r.json()["code"] == "handoff_required"
+    # The printed command, as a newcomer would paste it.
+    text = demo.welcome(world, "http://testserver")
+    assert f"handoff: {nebula} lets platforms attach" in text
+    command = re.search(r"curl -u (\S+) -X PUT (\S+) -H '([^']+)' -d '([^']+)'", text)
+    assert command, text
+    key, url, _, body = command.groups()
+    assert key == world.platform_key and world.handoff_expires_at in text
+    r = await client.put(
+        url, content=body, headers={"content-type": "application/json"}, auth=platform
+    )
+    assert r.status_code == 200 and r.json()["context_id"] == context_id
+    r = await client.put(
+        url, content=body, headers={"content-type": "application/json"}, auth=platform
+    )
+    assert r.status_code == 422 and r.json()["code"] == "handoff_token_invalid"
+
+
 async def test_the_demo_seeds_only_an_empty_database(settings: Settings) -> None:
     await demo.prepare(settings)
     with pytest.raises(demo.NotEmpty):

@@ -12,9 +12,11 @@ One check is narrowed, for the operations in ``CROSS_FIELD`` only:
 rules that JSON Schema cannot state, so a body can be schema-valid and still wrong:
 ``season``/``episode`` are required for a ``tv_episode`` and ``position`` for
 ``up_next_continue`` and may not exceed ``duration`` (CONTRACT 3); a media upload must be
-a PNG of the exact pixel size its name demands (CONTRACT 6). The server answers those
-with a 422 naming the field, which is the contract. Every other check still runs on these
-operations.
+a PNG of the exact pixel size its name demands (CONTRACT 6); a ``handoff_token`` must be
+one the app minted, unused and unexpired (docs/handoffs.md); the host of a ``webhook_url``
+must survive NFKC normalization (urllib refuses one with U+2101, which becomes ``a/c``).
+The server answers those with a 422 naming the field, which is the contract. Every other
+check still runs on these operations.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ CROSS_FIELD = frozenset(
         "POST /v1/contexts/upnext/{context_id}/items:batch",
         "POST /v1/contexts/upnext/{context_id}/progress",
         "PUT /v1/apps/{app_id}/media/{file_name}",
+        "PUT /v1/sessions/upnext/{session_id}",
+        "PATCH /v1/apps/{app_id}",
     }
 )
 
@@ -113,6 +117,12 @@ def _seed(world: World) -> None:
         r = client.put(
             f"/v1/apps/{ids['app_id']}/avails/{ids['platform_id']}",
             json={"enabled": True},
+            auth=keys["publisher"],
+        )
+        assert r.status_code == 200, r.text
+        r = client.patch(
+            f"/v1/apps/{ids['app_id']}",
+            json={"attach_requires_handoff": False},  # the fuzzer may have required handoffs
             auth=keys["publisher"],
         )
         assert r.status_code == 200, r.text

@@ -43,6 +43,10 @@ def test_walkthrough_runs_verbatim(database_url: str) -> None:
         )
     assert done.returncode == 0, done.stderr
     bodies = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    attached = next(b for b in bodies if "session_id" in b)
+    assert attached["session_id"] == "tv-user-7" and attached["context_id"].startswith("CX")
+    codes = [b["code"] for b in bodies if "code" in b]
+    assert codes == ["handoff_token_invalid", "handoff_required"]
     session_list = next(b for b in bodies if "total" in b and "platform_data" in str(b))
     assert session_list["total"] == 2
     assert [i["content_id"] for i in session_list["items"]] == ["big-movie", "lassie-s1e3"]

@@ -18,6 +18,7 @@ from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
 from upnext.deps import Conn
 from upnext.edge import Edge, Policy, Replay
+from upnext.handoffs.endpoints import router as handoffs_router
 from upnext.idempotency import service as idempotency
 from upnext.kit import etag
 from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS
@@ -88,8 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    routers = (sessions_router, contexts_router, admin, publisher, platform, media, webhooks_router)
-    for router in (*routers, operations_router):
+    routers = (sessions_router, contexts_router, handoffs_router, admin, publisher, platform)
+    for router in (*routers, media, webhooks_router, operations_router):
         app.include_router(router)
     app.mount("/portal", create_portal(app))
 

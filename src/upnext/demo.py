@@ -1,8 +1,10 @@
 """A demo world for newcomers: one platform, three apps with generated art, one session.
 
 ``upnext demo`` seeds it into a fresh database through the same services the API uses,
-then serves it like ``upnext serve``. The poster art is drawn here too (served by the
-portal under ``/portal/art/``), so the demo needs no network.
+then serves it like ``upnext serve``. Each app hands its context to the platform with a
+one-time handoff token, and the first app requires them (docs/handoffs.md). The poster
+art is drawn here too (served by the portal under ``/portal/art/``), so the demo needs no
+network.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +26,7 @@ from upnext.contexts import service as contexts
 from upnext.contexts.schemas import ItemIn
 from upnext.db.engine import Database
 from upnext.db.migrate import upgrade
+from upnext.handoffs import service as handoffs
 from upnext.kit import ids
 from upnext.kit.pagination import Page
 from upnext.portal import repository as portal_repo
@@ -32,6 +36,8 @@ from upnext.sessions import service as sessions
 from upnext.settings import Settings
 
 SESSION_ID = "living-room"
+# The session that the printed handoff token attaches Nebula+'s context to.
+TRY_SESSION_ID = "bedroom"
 PLATFORM_NAME = "Acme TV"
 
 # name, brand colour, context id
@@ -205,6 +211,9 @@ class DemoWorld:
     platform_key: str
     session_id: str = SESSION_ID
     apps: list[tuple[str, str, str]] = field(default_factory=list)  # name, app_id, key
+    # An unused handoff token for the newcomer to attach Nebula+'s context with.
+    handoff_token: str = ""
+    handoff_expires_at: str = ""
 
 
 # art
@@ -298,7 +307,9 @@ def media_pngs(name: str, colour: tuple[int, int, int]) -> dict[str, bytes]:
 # seeding
 
 
-async def seed(db: Database, media_base: str, admin_key: str) -> DemoWorld:
+async def seed(
+    db: Database, media_base: str, admin_key: str, handoff_ttl_seconds: int = 600
+) -> DemoWorld:
     """Write the demo world through the services, in one transaction."""
     async with db.write() as conn:
         platform = await portal.create_platform(conn, PLATFORM_NAME)
@@ -318,8 +329,19 @@ async def seed(db: Database, media_base: str, admin_key: str) -> DemoWorld:
         for show in reversed(CATALOGUE):
             item = ItemIn.model_validate(show.item(media_base))
             await contexts.put_item(conn, callers[show.app], APPS[show.app][2], item)
-        for (_, app_id, _), (_, _, context_id) in zip(world.apps, APPS, strict=True):
-            await sessions.attach_context(conn, platform_id, SESSION_ID, app_id, context_id)
+        # As a TV would: each app's client hands its user's context over with a token.
+        for caller, (_, _, context_id) in zip(callers, APPS, strict=True):
+            handoff = await handoffs.mint_handoff(
+                conn, caller, context_id, platform_id, handoff_ttl_seconds
+            )
+            token = handoff["handoff_token"]
+            await sessions.attach_with_handoff(conn, platform_id, SESSION_ID, token)
+        await portal.set_attach_requires_handoff(conn, world.apps[0][1], True)
+        spare = await handoffs.mint_handoff(
+            conn, callers[0], APPS[0][2], platform_id, handoff_ttl_seconds
+        )
+        world.handoff_token = spare["handoff_token"]
+        world.handoff_expires_at = spare["expires_at"]
     return world
 
 
@@ -339,7 +361,8 @@ def new_admin_key() -> str:
 
 
 def welcome(world: DemoWorld, public_url: str) -> str:
-    """What ``upnext demo`` prints: where to look and the keys to sign in with."""
+    """What ``upnext demo`` prints: where to look, the keys to sign in with, a handoff."""
+    body = json.dumps({"handoff_token": world.handoff_token})
     lines = [
         "UpNext demo is ready.",
         f"portal: {public_url}/portal/platform/sessions/{world.session_id}",
@@ -347,6 +370,11 @@ def welcome(world: DemoWorld, public_url: str) -> str:
         f"  platform {PLATFORM_NAME:<12} {world.platform_key}",
         *(f"  publisher {name:<11} {key}" for name, _, key in world.apps),
         f"  operator              {world.admin_key}",
+        f"handoff: {APPS[0][0]} lets platforms attach its contexts only with a one-time token;",
+        f"  this one attaches its context to session {TRY_SESSION_ID} once, until "
+        f"{world.handoff_expires_at}:",
+        f"  curl -u {world.platform_key} -X PUT {public_url}/v1/sessions/upnext/{TRY_SESSION_ID}"
+        f" -H 'Content-Type: application/json' -d '{body}'",
         f"API: {public_url}/docs",
     ]
     return "\n".join(lines)
@@ -366,6 +394,6 @@ async def prepare(settings: Settings) -> DemoWorld:
         assert settings.admin_key is not None
         async with db.write() as conn:
             await portal.ensure_admin_key(conn, settings.admin_key)
-        return await seed(db, settings.media_base, settings.admin_key)
+        return await seed(db, settings.media_base, settings.admin_key, settings.handoff_ttl_seconds)
     finally:
         await db.dispose()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="redis://... to share rate limits between processes and hosts."
     )
+    handoff_ttl_seconds: int = Field(
+        600, ge=60, le=3600, description="How long a handoff token stays redeemable (60-3600)."
+    )
     cors_origins: str = Field(
         "", description="Comma-separated origins allowed by CORS; empty: no CORS headers."
     )

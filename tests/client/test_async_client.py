@@ -33,6 +33,7 @@ EXERCISED = {
     "upload_media", "rotate_webhook_secret", "list_webhook_deliveries",
     "iter_webhook_deliveries", "retry_webhook_delivery", "send_test_webhook",
     "get_guidelines", "set_guidelines", "replace_items", "batch_items", "erase_context",
+    "create_handoff", "attach_with_handoff", "set_attach_requires_handoff",
 }  # fmt: skip
 
 
@@ -136,6 +137,22 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
     assert (await flix.list_webhook_deliveries(app.app_id, limit=1)).total == 3
     again = await flix.retry_webhook_delivery(app.app_id, test.delivery_id)
     assert again.webhook_id == test.webhook_id
+
+    # the app hands a context over with a one-time token, then requires one
+    handoff = await flix.create_handoff(context.context_id, platform_id=platform.platform_id)
+    assert (handoff.context_id, handoff.app_id) == (context.context_id, app.app_id)
+    by_token = await tv.attach_with_handoff("bedroom", handoff.handoff_token)
+    assert by_token.context_id == context.context_id
+    with pytest.raises(UnprocessableEntityError) as spent:
+        await tv.attach_with_handoff("bedroom", handoff.handoff_token)
+    assert spent.value.code == "handoff_token_invalid"
+    assert (await flix.set_attach_requires_handoff(app.app_id)).attach_requires_handoff is True
+    with pytest.raises(PermissionDeniedError) as refused:
+        await tv.attach_context("bedroom", app.app_id, context.context_id)
+    assert refused.value.code == "handoff_required"
+    released = await flix.set_attach_requires_handoff(app.app_id, False)
+    assert released.attach_requires_handoff is False
+    await tv.delete_session("bedroom")
 
     # and everything is taken apart again
     await flix.delete_item(context.context_id, "a")

@@ -6,7 +6,13 @@ import pytest
 
 from tests.client.conftest import ADMIN_KEY, Live
 from tests.factories import make_item, make_png
-from upnext.client import AuthenticationError, Item, NotFoundError, UnprocessableEntityError
+from upnext.client import (
+    AuthenticationError,
+    Item,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
 from upnext.guidelines import DEFAULT
 
 pytestmark = pytest.mark.slow
@@ -94,6 +100,22 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
     assert (flix.list_webhook_deliveries(app.app_id, limit=1)).total == 3
     again = flix.retry_webhook_delivery(app.app_id, test.delivery_id)
     assert again.webhook_id == test.webhook_id
+
+    # the app hands a context over with a one-time token, then requires one
+    handoff = flix.create_handoff(context.context_id, platform_id=platform.platform_id)
+    assert (handoff.context_id, handoff.app_id) == (context.context_id, app.app_id)
+    by_token = tv.attach_with_handoff("bedroom", handoff.handoff_token)
+    assert by_token.context_id == context.context_id
+    with pytest.raises(UnprocessableEntityError) as spent:
+        tv.attach_with_handoff("bedroom", handoff.handoff_token)
+    assert spent.value.code == "handoff_token_invalid"
+    assert (flix.set_attach_requires_handoff(app.app_id)).attach_requires_handoff is True
+    with pytest.raises(PermissionDeniedError) as refused:
+        tv.attach_context("bedroom", app.app_id, context.context_id)
+    assert refused.value.code == "handoff_required"
+    released = flix.set_attach_requires_handoff(app.app_id, False)
+    assert released.attach_requires_handoff is False
+    tv.delete_session("bedroom")
 
     # and everything is taken apart again
     flix.delete_item(context.context_id, "a")

@@ -1,8 +1,9 @@
 """The portal in a real browser (Debian's Chromium via Playwright) against a real server.
 
 One journey, as the issue tells it: the operator creates an app and its key, the
-publisher uploads an icon and enables a platform, the platform opens the session preview
-and hides an item, which turns grey, and the publisher sees the change.
+publisher uploads an icon, enables a platform and requires handoff tokens, the platform
+attaches the app's context with one, opens the session preview and hides an item, which
+turns grey, and the publisher sees the change.
 """
 
 from __future__ import annotations
@@ -118,9 +119,18 @@ def test_operator_publisher_and_platform_in_a_browser(
     platform_row = page.locator(f"#avails tr[data-platform-id='{world.platform_id}']")
     platform_row.locator("button:has-text('Enable')").click()
     expect(platform_row.locator(".pill")).to_have_text("enabled")
+    # It lets platforms attach its contexts only with a handoff token.
+    handoffs = page.locator("#handoffs")
+    expect(handoffs.locator(".pill")).to_have_text("not required")
+    handoffs.locator("button:has-text('Require handoffs')").click()
+    expect(page.locator(".flash.ok")).to_have_text(
+        "Handoff tokens are now required to attach your contexts."
+    )
+    expect(handoffs.locator(".pill")).to_have_text("required")
     sign_out(page)
 
-    # The app writes two items over the API; the platform attaches its context.
+    # The app writes two items over the API and hands its context to the platform with a
+    # one-time token; naming the context is refused now.
     publisher, platform = (key_id, secret), tuple(world.platform_key.split(":", 1))
     for n, ratio in ((1, "16x9"), (2, "2x3")):
         item = make_item(
@@ -131,11 +141,17 @@ def test_operator_publisher_and_platform_in_a_browser(
         )
         r = httpx.put(f"{base}/v1/contexts/upnext/streamly-ctx", json=item, auth=publisher)
         assert r.status_code == 200, r.text
-    r = httpx.put(
-        f"{base}/v1/sessions/upnext/{world.session_id}",
-        json={"app_id": app_id, "context_id": "streamly-ctx"},
-        auth=platform,
+    session = f"{base}/v1/sessions/upnext/{world.session_id}"
+    named = {"app_id": app_id, "context_id": "streamly-ctx"}
+    r = httpx.put(session, json=named, auth=platform)
+    assert r.status_code == 403 and r.json()["code"] == "handoff_required", r.text
+    r = httpx.post(
+        f"{base}/v1/contexts/upnext/streamly-ctx/handoffs",
+        json={"platform_id": world.platform_id},
+        auth=publisher,
     )
+    assert r.status_code == 201, r.text
+    r = httpx.put(session, json={"handoff_token": r.json()["handoff_token"]}, auth=platform)
     assert r.status_code == 200, r.text
 
     # The platform previews the session as a TV row and hides an item: it turns grey.

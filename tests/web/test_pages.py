@@ -168,6 +168,37 @@ async def test_publisher_uploads_media_and_enables_a_platform(
     assert f'src="http://testserver/media/{app.id}/logo_dark@1x.png"' in page
 
 
+async def test_publisher_requires_handoffs_with_the_switch(
+    portal: PortalClient, client: httpx.AsyncClient, world: World
+) -> None:
+    platform = await world.platform()
+    app = await world.app(platforms=(platform,))
+    await portal.sign_in(app.key_id, app.secret)
+    assert "Require handoffs" in (await portal.get("/app")).text
+    r = await portal.post("/app/handoffs", {"required": "true"})
+    assert r.status_code == 303 and r.headers["location"] == "/portal/app#handoffs"
+    detail = (await client.get(f"/v1/apps/{app.id}", auth=app.auth)).json()
+    assert detail["attach_requires_handoff"] is True
+    page = (await portal.get("/app")).text
+    assert "Handoff tokens are now required to attach your contexts." in page
+    assert "Allow attaching by context id" in page
+    body = {"app_id": app.id, "context_id": "c"}
+    r = await client.put("/v1/sessions/upnext/s", json=body, auth=platform.auth)
+    assert r.status_code == 403 and r.json()["code"] == "handoff_required"
+    await portal.post("/app/handoffs", {"required": "false"})
+    detail = (await client.get(f"/v1/apps/{app.id}", auth=app.auth)).json()
+    assert detail["attach_requires_handoff"] is False
+    r = await client.put("/v1/sessions/upnext/s", json=body, auth=platform.auth)
+    assert r.status_code == 200
+    # A platform's key cannot flip it.
+    await portal.sign_in(platform.key_id, platform.secret)
+    r = await portal.post("/app/handoffs", {"required": "true"}, back=None)
+    assert r.status_code == 403
+    assert (await client.get(f"/v1/apps/{app.id}", auth=app.auth)).json()[
+        "attach_requires_handoff"
+    ] is False
+
+
 async def test_platform_data_editor_uses_the_api_rules(
     portal: PortalClient, client: httpx.AsyncClient, world: World
 ) -> None:

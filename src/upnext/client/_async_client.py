@@ -26,6 +26,7 @@ from upnext.client._models import (
     Avail,
     Context,
     Guidelines,
+    Handoff,
     Item,
     Key,
     ListItem,
@@ -163,11 +164,20 @@ class AsyncUpNextClient:
         """Let the server apply the Publisher Guidelines to a viewer's position."""
         return await self._send(calls.report_progress(context_id, progress))
 
+    async def create_handoff(self, context_id: str, *, platform_id: str | None = None) -> Handoff:
+        """A one-time token with which a platform attaches the context (docs/handoffs.md);
+        with ``platform_id`` only that platform may redeem it."""
+        return await self._send(calls.create_handoff(context_id, platform_id))
+
     # sessions (platform)
 
     async def attach_context(self, session_id: str, app_id: str, context_id: str) -> SessionContext:
         """Attach a context to the session (creating it); replaces the app's previous one."""
         return await self._send(calls.attach_context(session_id, app_id, context_id))
+
+    async def attach_with_handoff(self, session_id: str, handoff_token: str) -> SessionContext:
+        """Attach the context of a handoff token the app gave this platform; it works once."""
+        return await self._send(calls.attach_with_handoff(session_id, handoff_token))
 
     async def detach_context(self, session_id: str, context_id: str) -> None:
         await self._send(calls.detach_context(session_id, context_id))
@@ -331,6 +341,10 @@ class AsyncUpNextClient:
 
     async def set_webhook_url(self, app_id: str, url: str | None) -> AppDetail:
         return await self._send(calls.set_webhook_url(app_id, url))
+
+    async def set_attach_requires_handoff(self, app_id: str, required: bool = True) -> AppDetail:
+        """Whether platforms may attach the app's contexts only with a handoff token."""
+        return await self._send(calls.set_attach_requires_handoff(app_id, required))
 
     async def get_guidelines(self, app_id: str) -> Guidelines:
         """The thresholds the server applies to the app's progress reports."""

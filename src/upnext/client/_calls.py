@@ -21,6 +21,7 @@ from upnext.client._models import (
     Avail,
     Context,
     Guidelines,
+    Handoff,
     Item,
     Key,
     ListItem,
@@ -162,6 +163,12 @@ def report_progress(
     return Call("POST", path, _model(ProgressResult), json=_body(progress, Progress))
 
 
+def create_handoff(context_id: str, platform_id: str | None) -> Call[Handoff]:
+    path = f"{CONTEXTS}/{_seg(context_id)}/handoffs"
+    body = {"platform_id": platform_id} if platform_id is not None else None
+    return Call("POST", path, _model(Handoff), json=body)
+
+
 # sessions (platform)
 
 SESSIONS = "/v1/sessions/upnext"
@@ -169,6 +176,11 @@ SESSIONS = "/v1/sessions/upnext"
 
 def attach_context(session_id: str, app_id: str, context_id: str) -> Call[SessionContext]:
     body = {"app_id": app_id, "context_id": context_id}
+    return Call("PUT", f"{SESSIONS}/{_seg(session_id)}", _model(SessionContext), json=body)
+
+
+def attach_with_handoff(session_id: str, handoff_token: str) -> Call[SessionContext]:
+    body = {"handoff_token": handoff_token}
     return Call("PUT", f"{SESSIONS}/{_seg(session_id)}", _model(SessionContext), json=body)
 
 
@@ -279,6 +291,11 @@ def get_app(app_id: str) -> Call[AppDetail]:
 
 def set_webhook_url(app_id: str, url: str | None) -> Call[AppDetail]:
     body = {"webhook_url": url}
+    return Call("PATCH", f"{APPS}/{_seg(app_id)}", _model(AppDetail), json=body)
+
+
+def set_attach_requires_handoff(app_id: str, required: bool) -> Call[AppDetail]:
+    body = {"attach_requires_handoff": required}
     return Call("PATCH", f"{APPS}/{_seg(app_id)}", _model(AppDetail), json=body)
 
 

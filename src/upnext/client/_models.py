@@ -124,6 +124,15 @@ class Context(_Response):
     created_at: str
 
 
+class Handoff(_Response):
+    """A one-time token for a platform to attach ``context_id``; shown only once."""
+
+    handoff_token: str
+    context_id: str
+    app_id: str
+    expires_at: str
+
+
 class SessionContext(_Response):
     session_id: str
     context_id: str
@@ -185,6 +194,7 @@ class AppDetail(App):
     webhook_url: str | None = None
     avails: list[Avail] = Field(default_factory=list)
     app_media: dict[str, str] = Field(default_factory=dict)
+    attach_requires_handoff: bool = False
 
 
 class Guidelines(_Response):

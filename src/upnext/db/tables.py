@@ -54,6 +54,9 @@ apps = Table(
     Column("webhook_disabled_at", BigInteger),
     # Per-app thresholds of the Publisher Guidelines as JSON; NULL means the defaults.
     Column("guidelines", Text),
+    # Attaching this app's contexts needs a handoff token (docs/handoffs.md). NULL: never
+    # set, which behaves as false and is not rendered, so old clients see the same app.
+    Column("attach_requires_handoff", Boolean),
 )
 
 api_keys = Table(
@@ -212,6 +215,28 @@ session_contexts = Table(
         name="fk_session_contexts_session",
     ),
     Index("ix_session_contexts_context_id", "context_id"),
+)
+
+# One-time handoff tokens a publisher mints for one of its contexts (docs/handoffs.md).
+# Only the SHA-256 of the token is stored; used_at is set once, by the redeeming attach.
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "context_id",
+        String(CLIENT_ID),
+        ForeignKey("contexts.context_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # When set, only this platform may redeem the token.
+    Column("platform_id", String(ID), ForeignKey("platforms.platform_id", ondelete="CASCADE")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+    Index("ix_handoffs_expires_at", "expires_at"),
+    Index("ix_handoffs_context_id", "context_id"),
 )
 
 webhook_secrets = Table(

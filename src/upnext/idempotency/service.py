@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -108,8 +109,14 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# Minting a handoff answers with a token that must never be stored in clear, which a
+# stored answer would be for 24 h; repeating a mint is harmless anyway (an unused token
+# expires), so the header is not honoured there.
+_UNSTORED = re.compile(r"^/v1/contexts/upnext/[^/]+/handoffs$")
+
+
 def _applies(path: str) -> bool:
-    return path.startswith("/v1/")
+    return path.startswith("/v1/") and _UNSTORED.match(path) is None
 
 
 def document(app: FastAPI) -> None:

@@ -133,8 +133,10 @@ async def get_app(
 async def update_app(
     app_id: ServerId, body: AppPatch, conn: Conn, caller: PublisherCaller, settings: AppSettings
 ) -> JSON:
-    """Set or clear the app's webhook URL."""
+    """Set or clear the app's webhook URL; choose whether attaching needs a handoff token."""
     caller.require_app(app_id)
+    if "attach_requires_handoff" in body.model_fields_set:
+        await service.set_attach_requires_handoff(conn, app_id, body.attach_requires_handoff)
     if "webhook_url" in body.model_fields_set:
         if body.webhook_url is not None:
             allow_private = settings.webhook_allow_private

@@ -77,11 +77,26 @@ class AppDetail(AppOut):
     webhook_url: str | None
     avails: list[AvailOut]
     app_media: AppMedia
+    attach_requires_handoff: bool = Field(
+        False,
+        description="Extension, present once the app has set it: platforms attach the app's "
+        "contexts only with a handoff token (docs/handoffs.md). Absent means false.",
+        examples=[True],
+    )
 
 
 class AppPatch(RequestModel):
+    """Only the fields given change."""
+
     webhook_url: HttpUri | None = Field(
         None, description="Where webhook events are sent; null stops them."
+    )
+    attach_requires_handoff: bool = Field(
+        False,
+        description="Extension: true makes platforms attach the app's contexts only with a "
+        "handoff token (POST /v1/contexts/upnext/{context_id}/handoffs); sessions already "
+        "attached stay. Default false.",
+        examples=[True],
     )
 
 

@@ -186,7 +186,21 @@ async def app_detail(conn: AsyncConnection, app_id: str, media_base: str) -> dic
         "webhook_url": app["webhook_url"],
         "avails": [render_avail(a) for a in avails],
         "app_media": media_urls(media_base, app_id, names.get(app_id, set())),
+        # Shown once the app has chosen (docs/handoffs.md): never set, the app reads as before.
+        **_handoff_choice(app),
     }
+
+
+def _handoff_choice(app: Mapping[str, Any]) -> dict[str, bool]:
+    chosen = app["attach_requires_handoff"]
+    return {} if chosen is None else {"attach_requires_handoff": bool(chosen)}
+
+
+async def set_attach_requires_handoff(conn: AsyncConnection, app_id: str, required: bool) -> None:
+    """Whether platforms must attach the app's contexts with a handoff token from now on;
+    sessions that already hold one of its contexts keep it."""
+    await get_app(conn, app_id)
+    await repo.update_app(conn, app_id, {"attach_requires_handoff": required})
 
 
 async def set_webhook_url(conn: AsyncConnection, app_id: str, url: str | None) -> None:
@@ -224,14 +238,17 @@ def render_avail(row: Any) -> dict[str, Any]:
     }
 
 
-async def require_available(conn: AsyncConnection, app_id: str, platform_id: str) -> None:
-    """``NotFound`` for an unknown app, ``Forbidden`` if it has not enabled the platform."""
-    await get_app(conn, app_id)
+async def require_available(
+    conn: AsyncConnection, app_id: str, platform_id: str
+) -> Mapping[str, Any]:
+    """The app; ``NotFound`` if unknown, ``Forbidden`` if it has not enabled the platform."""
+    app = await get_app(conn, app_id)
     if not await repo.is_available(conn, app_id, platform_id):
         raise Forbidden(
             f"App {app_id} has not made its data available to this platform.",
             code="app_not_available",
         )
+    return app
 
 
 async def platform_apps(

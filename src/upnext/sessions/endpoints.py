@@ -20,7 +20,13 @@ from upnext.kit.openapi import Message, errors
 from upnext.kit.pagination import ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 from upnext.sessions import service
-from upnext.sessions.schemas import AttachIn, HideIn, ItemListQuery, SessionContextOut
+from upnext.sessions.schemas import (
+    AttachBody,
+    HandoffAttachIn,
+    HideIn,
+    ItemListQuery,
+    SessionContextOut,
+)
 from upnext.settings import Settings
 
 router = APIRouter(prefix="/v1/sessions/upnext", tags=["sessions"])
@@ -73,17 +79,23 @@ async def _item_list(
 
 @router.put("/{session_id}", response_model=SessionContextOut, responses=errors(404, 409, 422))
 async def attach_context(
-    session_id: SessionId, body: AttachIn, conn: Conn, caller: PlatformCaller
+    session_id: SessionId, body: AttachBody, conn: Conn, caller: PlatformCaller
 ) -> JSON:
     """Attach a context to the session, creating the session if needed.
 
     A session holds one context per app: attaching another context of the same app
-    replaces the previous one.
+    replaces the previous one. Name the context (`app_id`, `context_id`), or give the
+    one-time `handoff_token` the app minted for it (docs/handoffs.md).
     """
     assert caller.platform_id is not None
-    attached = await service.attach_context(
-        conn, caller.platform_id, session_id, body.app_id, body.context_id
-    )
+    if isinstance(body, HandoffAttachIn):
+        attached = await service.attach_with_handoff(
+            conn, caller.platform_id, session_id, body.handoff_token
+        )
+    else:
+        attached = await service.attach_context(
+            conn, caller.platform_id, session_id, body.app_id, body.context_id
+        )
     return json_response(attached)
 
 

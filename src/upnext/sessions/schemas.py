@@ -2,19 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, WrapValidator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
 from upnext.kit.models import RequestModel
 from upnext.kit.pagination import MAX_OFFSET, Page
+from upnext.kit.text import Storable
 from upnext.kit.timestamps import iso
 
 
 class AttachIn(RequestModel):
+    """Attach the context named by the platform (the reference's form)."""
+
     app_id: ClientIdField = Field(examples=["AP463772054442217472"])
     context_id: ContextIdField = Field(examples=["CX5f0c6a3e9b2d4f718a6c0e2b9d4f7a13"])
+
+
+class HandoffAttachIn(RequestModel):
+    """Attach the context of a handoff token the app gave the platform (docs/handoffs.md)."""
+
+    # Storable: a lone surrogate could not even be hashed.
+    handoff_token: Annotated[str, Storable] = Field(
+        min_length=1, max_length=256, examples=["HOq3M0bT6bq1l3cJ6n1o2Zr9i8Vd0nW5xK"]
+    )
+
+
+_NAMED = ("app_id", "context_id")
+
+
+def _form(data: Any) -> str:
+    return "handoff" if isinstance(data, dict) and "handoff_token" in data else "named"
+
+
+def _validate_form(data: Any, _: Any) -> AttachIn | HandoffAttachIn:
+    """Validate the body as the one form it is, so that the errors are that model's alone:
+    a body without ``handoff_token`` gets exactly the reference's answers."""
+    if not isinstance(data, dict):  # the error FastAPI gave for a lone model, word for word
+        not_object = InitErrorDetails(type="model_attributes_type", loc=(), input=data)
+        raise ValidationError.from_exception_data("AttachIn", [not_object])
+    if _form(data) == "named":
+        return AttachIn.model_validate(data)
+    both = [name for name in _NAMED if name in data]
+    if both:
+        message = "not allowed with handoff_token: attach with one form or the other"
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError("handoff_exclusive", message),
+                loc=(name,),
+                input=data[name],
+            )
+            for name in both
+        ]
+        raise ValidationError.from_exception_data("HandoffAttachIn", errors)
+    return HandoffAttachIn.model_validate(data)
+
+
+AttachBody = Annotated[
+    Annotated[AttachIn, Tag("named")] | Annotated[HandoffAttachIn, Tag("handoff")],
+    Discriminator(_form),  # documents the body as oneOf the two models
+    WrapValidator(_validate_form),
+]
+"""The body of ``PUT /v1/sessions/upnext/{session_id}``: one of the two forms."""
 
 
 class SessionContextOut(BaseModel):

@@ -13,6 +13,7 @@ from upnext.contexts import repository as contexts_repo
 from upnext.contexts import service as contexts
 from upnext.contexts.schemas import render_item
 from upnext.db.statements import Executor
+from upnext.handoffs import service as handoffs
 from upnext.kit.pagination import Page
 from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
 from upnext.kit.timestamps import now_us
@@ -66,9 +67,22 @@ async def attachment(
 
 
 async def attach_context(
-    conn: AsyncConnection, platform_id: str, session_id: str, app_id: str, context_id: str
+    conn: AsyncConnection,
+    platform_id: str,
+    session_id: str,
+    app_id: str,
+    context_id: str,
+    *,
+    by_handoff: bool = False,
 ) -> dict[str, Any]:
-    await portal.require_available(conn, app_id, platform_id)
+    """Attach ``context_id``, named by the platform or (``by_handoff``) by a redeemed token."""
+    app = await portal.require_available(conn, app_id, platform_id)
+    if app["attach_requires_handoff"] and not by_handoff:
+        raise Forbidden(
+            f"App {app_id} lets platforms attach its contexts only with a handoff token "
+            "from the app (docs/handoffs.md).",
+            code="handoff_required",
+        )
     context = await contexts.claim_context(conn, context_id, app_id)
     if context["app_id"] != app_id:
         raise Conflict(f"Context {context_id} belongs to another app.", code="context_of_other_app")
@@ -86,6 +100,17 @@ async def attach_context(
     }
     await repo.attach(conn, values)
     return render_attachment(values)
+
+
+async def attach_with_handoff(
+    conn: AsyncConnection, platform_id: str, session_id: str, token: str
+) -> dict[str, Any]:
+    """Redeem a handoff token and attach its context; the token is spent only if this
+    attach succeeds (both happen in the caller's transaction)."""
+    handoff = await handoffs.redeem(conn, platform_id, token)
+    return await attach_context(
+        conn, platform_id, session_id, handoff["app_id"], handoff["context_id"], by_handoff=True
+    )
 
 
 async def detach_context(

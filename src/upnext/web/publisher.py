@@ -100,6 +100,21 @@ async def set_avail(
     return redirect(request, "/app#avails")
 
 
+@router.post("/handoffs")
+async def set_handoff_requirement(
+    request: Request,
+    conn: WriteConn,
+    viewer: Publisher,
+    _: Csrf,
+    required: Annotated[bool, Form()] = False,
+) -> Response:
+    """Require handoff tokens to attach the app's contexts, or stop requiring them."""
+    await portal.set_attach_requires_handoff(conn, _app_id(viewer), required)
+    state = "now required" if required else "no longer required"
+    session_of(request).add_flash("ok", f"Handoff tokens are {state} to attach your contexts.")
+    return redirect(request, "/app#handoffs")
+
+
 @router.post("/media/{file_name}")
 async def upload_media(
     request: Request,

@@ -1,0 +1,1 @@
+"""One-time handoff tokens: a publisher's consent for a platform to attach one context."""
