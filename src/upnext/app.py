@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -103,10 +104,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     etag.document(app, applies=_api)
     idempotency.document(app)
     app.add_middleware(
-        Replay, conditional=_api, store=idempotency.DatabaseStore(app), idempotent=_api
+        Replay,
+        conditional=_api,
+        store=idempotency.DatabaseStore(app),
+        idempotent=idempotency.applies,
     )
     app.edge = _edge(app, settings)
     return app
+
+
+@dataclass(frozen=True)
+class LeanPaths:
+    """The lean paths, each handing what it does not serve to the documented routes."""
+
+    reads: LeanReads
+    put: LeanPut
+
+    def __call__(self, scope: Scope) -> ASGIApp | None:
+        return self.reads(scope) or self.put(scope)
 
 
 def _api(path: str) -> bool:
@@ -144,11 +159,7 @@ def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
 
     def wrap(stack: ASGIApp) -> ASGIApp:
-        reads, put = LeanReads(stack), LeanPut(stack)
-
-        def lean(scope: Scope) -> ASGIApp | None:
-            return reads(scope) or put(scope)
-
+        lean = LeanPaths(LeanReads(stack), LeanPut(stack))
         return Edge(stack, policy=policy, limiter=limiter, origins=origins, lean=lean)
 
     return wrap

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from tests.documented import same_answer
 from tests.factories import ADMIN, World, make_item
-from upnext.contexts.writes import LeanPut
+from upnext.app import LeanPaths
 from upnext.db.tables import items
 from upnext.edge import Edge
 
@@ -87,9 +87,8 @@ async def test_the_lean_put_serves_the_common_write_itself(
     publisher = await world.app()
     edge = app.middleware_stack
     assert isinstance(edge, Edge)
-    serve = edge.lean({"type": "http", "method": "PUT", "path": "/v1/contexts/upnext/c"})
-    lean = getattr(serve, "__self__", None)
-    assert isinstance(lean, LeanPut)
+    assert isinstance(edge.lean, LeanPaths)
+    lean = edge.lean.put
     handed: list[str] = []
     original = lean.documented
 

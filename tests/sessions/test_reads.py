@@ -21,8 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from tests.documented import same_answer
 from tests.factories import ADMIN, Tenant, World
+from upnext.app import LeanPaths
 from upnext.edge import Edge
-from upnext.sessions.reads import LeanReads
 
 SNAPSHOT = Path(__file__).with_name("session_reads.openapi.json")
 PATHS = (
@@ -131,8 +131,9 @@ async def test_the_lean_reads_serve_the_common_requests_themselves(
 ) -> None:
     handed: list[str] = []
     edge = app.middleware_stack
-    assert isinstance(edge, Edge) and isinstance(edge.lean, LeanReads)
-    for read in (edge.lean.aggregated, edge.lean.one, edge.lean.attached):
+    assert isinstance(edge, Edge) and isinstance(edge.lean, LeanPaths)
+    reads = edge.lean.reads
+    for read in (reads.aggregated, reads.one, reads.attached):
         original = read.documented
 
         async def handle(

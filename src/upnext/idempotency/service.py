@@ -115,7 +115,9 @@ IDEMPOTENCY_PARAMETER = {
 _UNSTORED = re.compile(r"^/v1/contexts/upnext/[^/]+/handoffs$")
 
 
-def _applies(path: str) -> bool:
+def applies(path: str) -> bool:
+    """Whether writes to ``path`` honour ``Idempotency-Key`` (not the handoff mint: its
+    stored answer would keep the token in clear)."""
     return path.startswith("/v1/") and _UNSTORED.match(path) is None
 
 
@@ -124,7 +126,7 @@ def document(app: FastAPI) -> None:
     honours it, with a ``DatabaseStore``)."""
 
     def document(path: str, method: str, operation: Operation) -> None:
-        if _applies(path) and method.upper() in WRITE_METHODS:
+        if applies(path) and method.upper() in WRITE_METHODS:
             operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
 
     edit_operations(app, document)
