@@ -24,6 +24,7 @@ from upnext.kit.pagination import Page
 from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.sessions import repository as sessions_repo
+from upnext.webhooks import session_events
 
 DAY_US = 86_400_000_000
 
@@ -95,6 +96,7 @@ async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item:
         return False
     await check_room(conn, context_id)
     await repo.bump_version(conn, context_id)
+    await session_events.notify_context_changed(conn, context_id)
     return True
 
 
@@ -130,6 +132,7 @@ async def _apply(
             stale.append(content_id)
     await check_room(conn, context_id)
     await repo.bump_version(conn, context_id)
+    await session_events.notify_context_changed(conn, context_id)
     return stale
 
 
@@ -181,6 +184,7 @@ async def delete_item(
     if not await repo.delete_item(conn, context_id, content_id):
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
     await repo.bump_version(conn, context_id)
+    await session_events.notify_context_changed(conn, context_id)
 
 
 def list_view(
@@ -207,6 +211,7 @@ async def context_list(
 
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
+    await session_events.notify_context_changed(conn, context_id)  # while still attached
     await sessions_repo.detach_everywhere(conn, context_id)
 
 
@@ -236,6 +241,7 @@ async def report_progress(
         result.append("updated" if stored else "added")
     if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
         await repo.bump_version(conn, context_id)
+        await session_events.notify_context_changed(conn, context_id)
         result.append("removed")
     if decision.add_next and progress.next is not None:
         await put_item(conn, caller, context_id, progress.next)
@@ -266,4 +272,5 @@ async def check_room(conn: AsyncConnection, context_id: str) -> None:
 async def erase_context(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     """Erase everything stored about a context (a user left the app): nothing remains."""
     await owned_context(conn, caller, context_id)
+    await session_events.notify_context_changed(conn, context_id)  # while still attached
     await repo.erase_context(conn, context_id)

@@ -62,9 +62,7 @@ def upgrade() -> None:
             ["platform_id", "session_id", "created_at"],
             unique=False,
         )
-        batch_op.create_index(
-            "ix_webhook_deliveries_coalesce_key", ["coalesce_key"], unique=True
-        )
+        batch_op.create_index("ix_webhook_deliveries_coalesce_key", ["coalesce_key"], unique=True)
 
 
 def downgrade() -> None:
