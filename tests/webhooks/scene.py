@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -98,6 +98,7 @@ class PlatformScene:
     context_ids: list[str]
     content_ids: list[str]  # one item in each context
     secret: str
+    others: list[Tenant] = field(default_factory=list)  # other platforms a test adds
 
     async def set_url(self, url: str | None) -> httpx.Response:
         return await self.client.patch(

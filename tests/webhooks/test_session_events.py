@@ -117,11 +117,11 @@ async def _other_platform_attaches(scene: PlatformScene) -> None:
     other = await scene.world.platform("Other TV")
     await scene.world.enable(scene.apps[0], other)
     await scene.world.attach(other, "their-tv", scene.apps[0], scene.context_ids[0])
-    scene.others = other  # type: ignore[attr-defined]
+    scene.others.append(other)
 
 
 async def _other_platform_hides(scene: PlatformScene) -> None:
-    await _ok(_hide_by(scene, "hide", scene.others, "their-tv"))  # type: ignore[attr-defined]
+    await _ok(_hide_by(scene, "hide", scene.others[0], "their-tv"))
 
 
 async def _new_app_enabled(scene: PlatformScene) -> None:
