@@ -15,6 +15,17 @@ from sqlalchemy import Table
 from upnext.db.tables import apps, platforms
 
 Kind = Literal["app", "platform"]
+KINDS: tuple[Kind, ...] = ("app", "platform")
+
+
+def column_of(kind: Kind) -> str:
+    """The column that names an owner of this kind in secrets and deliveries."""
+    return "app_id" if kind == "app" else "platform_id"
+
+
+def table_of(kind: Kind) -> Table:
+    """The owners' own table, which holds their ``webhook_url``."""
+    return apps if kind == "app" else platforms
 
 
 @dataclass(frozen=True)
@@ -24,13 +35,11 @@ class Owner:
 
     @property
     def column(self) -> str:
-        """The column that names this owner in secrets and deliveries."""
-        return "app_id" if self.kind == "app" else "platform_id"
+        return column_of(self.kind)
 
     @property
     def table(self) -> Table:
-        """The owner's own table, which holds its ``webhook_url``."""
-        return apps if self.kind == "app" else platforms
+        return table_of(self.kind)
 
     @property
     def label(self) -> str:

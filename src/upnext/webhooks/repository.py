@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.statements import Statement
 from upnext.db.tables import (
-    apps,
     avails,
     contexts,
     platforms,
@@ -83,16 +82,16 @@ def _due(now: int) -> Any:
     )
 
 
-APP, PLATFORM = owners.app(""), owners.platform("")  # the two kinds, for their columns
+_OWNER_TABLES = [(owners.table_of(kind), owners.column_of(kind)) for kind in owners.KINDS]
 
 # The id of a delivery's owner (app or platform; their ids never collide).
 _OWNER_ID = func.coalesce(d.c.app_id, d.c.platform_id)
 
 
-def _receives(owner: Owner, now: int) -> Any:
-    """The delivery belongs to ``owner``'s kind, whose URL no 410 disabled, and which has
-    a signing secret."""
-    table, column = owner.table, owner.column
+def _receives(kind: owners.Kind, now: int) -> Any:
+    """The delivery's owner is of ``kind``, has a URL that no 410 disabled, and a signing
+    secret."""
+    table, column = owners.table_of(kind), owners.column_of(kind)
     endpoint = exists().where(
         table.c[column] == d.c[column],
         table.c.webhook_url.is_not(None),
@@ -107,7 +106,7 @@ def _receives(owner: Owner, now: int) -> Any:
 
 def _owner_receives(now: int) -> Any:
     """The delivery's owner (app or platform) can receive it now."""
-    return or_(_receives(APP, now), _receives(PLATFORM, now))
+    return or_(*(_receives(kind, now) for kind in owners.KINDS))
 
 
 async def due(
@@ -177,7 +176,7 @@ async def owners_to_park(conn: AsyncConnection, now: int) -> list[str]:
 async def lock_owners(conn: AsyncConnection, owner_ids: Iterable[str]) -> None:
     """Lock the owners' rows (PostgreSQL) against concurrent configuration changes."""
     ids = sorted(owner_ids)
-    for table, column in ((apps, "app_id"), (platforms, "platform_id")):
+    for table, column in _OWNER_TABLES:
         await conn.execute(
             select(table.c[column])
             .where(table.c[column].in_(ids))
@@ -250,7 +249,7 @@ async def endpoints_of(conn: AsyncConnection, owner_ids: Iterable[str]) -> dict[
     """The webhook URL of each owner (app or platform) that has one and is not disabled."""
     ids = list(owner_ids)
     urls: dict[str, str] = {}
-    for table, column in ((apps, "app_id"), (platforms, "platform_id")):
+    for table, column in _OWNER_TABLES:
         result = await conn.execute(
             select(table.c[column], table.c.webhook_url).where(
                 table.c[column].in_(ids),
@@ -264,7 +263,7 @@ async def endpoints_of(conn: AsyncConnection, owner_ids: Iterable[str]) -> dict[
 
 async def disable_endpoint(conn: AsyncConnection, owner_id: str, url: str, now: int) -> None:
     """Disable the owner's endpoint, unless it has meanwhile set another URL."""
-    for table, column in ((apps, "app_id"), (platforms, "platform_id")):
+    for table, column in _OWNER_TABLES:
         await conn.execute(
             update(table)
             .where(table.c[column] == owner_id, table.c.webhook_url == url)
