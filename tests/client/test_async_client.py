@@ -34,6 +34,9 @@ EXERCISED = {
     "iter_webhook_deliveries", "retry_webhook_delivery", "send_test_webhook",
     "get_guidelines", "set_guidelines", "replace_items", "batch_items", "erase_context",
     "create_handoff", "attach_with_handoff", "set_attach_requires_handoff",
+    "get_platform", "set_platform_webhook_url", "rotate_platform_webhook_secret",
+    "list_platform_webhook_deliveries", "iter_platform_webhook_deliveries",
+    "retry_platform_webhook_delivery", "send_platform_test_webhook",
 }  # fmt: skip
 
 
@@ -153,6 +156,20 @@ async def test_an_operator_a_platform_and_a_publisher_do_everything(
     released = await flix.set_attach_requires_handoff(app.app_id, False)
     assert released.attach_requires_handoff is False
     await tv.delete_session("bedroom")
+    # the platform hears of its sessions
+    pid = platform.platform_id
+    assert (await tv.get_platform(pid)).webhook_url is None
+    hooks = "http://127.0.0.1:9/hooks"
+    assert (await tv.set_platform_webhook_url(pid, hooks)).webhook_url == hooks
+    assert (await tv.rotate_platform_webhook_secret(pid)).startswith("whsec_")
+    ping = await tv.send_platform_test_webhook(pid)
+    await flix.put_item(context.context_id, make_item(content_id="b"))
+    events = {d.event_type async for d in tv.iter_platform_webhook_deliveries(pid)}
+    assert events == {"webhook_test", "session_changed"}
+    assert (await tv.list_platform_webhook_deliveries(pid, limit=1)).total == 2
+    again = await tv.retry_platform_webhook_delivery(pid, ping.delivery_id)
+    assert again.webhook_id == ping.webhook_id
+    assert (await tv.set_platform_webhook_url(pid, None)).webhook_url is None
 
     # and everything is taken apart again
     await flix.delete_item(context.context_id, "a")

@@ -116,6 +116,20 @@ def test_an_operator_a_platform_and_a_publisher_do_everything(live: Live) -> Non
     released = flix.set_attach_requires_handoff(app.app_id, False)
     assert released.attach_requires_handoff is False
     tv.delete_session("bedroom")
+    # the platform hears of its sessions
+    pid = platform.platform_id
+    assert (tv.get_platform(pid)).webhook_url is None
+    hooks = "http://127.0.0.1:9/hooks"
+    assert (tv.set_platform_webhook_url(pid, hooks)).webhook_url == hooks
+    assert (tv.rotate_platform_webhook_secret(pid)).startswith("whsec_")
+    ping = tv.send_platform_test_webhook(pid)
+    flix.put_item(context.context_id, make_item(content_id="b"))
+    events = {d.event_type for d in tv.iter_platform_webhook_deliveries(pid)}
+    assert events == {"webhook_test", "session_changed"}
+    assert (tv.list_platform_webhook_deliveries(pid, limit=1)).total == 2
+    again = tv.retry_platform_webhook_delivery(pid, ping.delivery_id)
+    assert again.webhook_id == ping.webhook_id
+    assert (tv.set_platform_webhook_url(pid, None)).webhook_url is None
 
     # and everything is taken apart again
     flix.delete_item(context.context_id, "a")

@@ -20,7 +20,11 @@ _RENAME = Statement(
     .where(platforms.c.platform_id == bindparam("id"))
     .values(name=bindparam("label"))
 )
-_ONE = Statement(select(platforms).where(platforms.c.platform_id == bindparam("id")))
+_ONE = Statement(
+    select(platforms.c.platform_id, platforms.c.name, platforms.c.created_at).where(
+        platforms.c.platform_id == bindparam("id")
+    )
+)
 
 
 async def test_rows_changes_and_first_follow_the_statement(db: Database) -> None:

@@ -2,8 +2,8 @@
 
 One journey, as the issue tells it: the operator creates an app and its key, the
 publisher uploads an icon, enables a platform and requires handoff tokens, the platform
-attaches the app's context with one, opens the session preview and hides an item, which
-turns grey, and the publisher sees the change.
+sets its webhook, attaches the app's context with a token, opens the session preview and
+hides an item, which turns grey, and both see the change in their webhook logs.
 """
 
 from __future__ import annotations
@@ -154,8 +154,18 @@ def test_operator_publisher_and_platform_in_a_browser(
     r = httpx.put(session, json={"handoff_token": r.json()["handoff_token"]}, auth=platform)
     assert r.status_code == 200, r.text
 
-    # The platform previews the session as a TV row and hides an item: it turns grey.
+    # The platform sets its webhook URL and a signing secret (shown once), then previews
+    # the session as a TV row and hides an item: it turns grey.
     sign_in(page, base, *platform)
+    page.fill("#webhook input[name=webhook_url]", "https://tv-hooks.invalid/upnext")
+    page.click("#webhook button:has-text('Save')")
+    expect(page.locator(".flash.ok")).to_have_text("Webhook URL saved.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#webhook button:has-text('Create or rotate signing secret')")
+    platform_secret = page.locator("#new-webhook-secret").inner_text()
+    assert platform_secret.startswith("whsec_")
+    page.click("a:has-text('Done')")
+    assert platform_secret not in page.content()
     page.fill("input[name=session_id]", world.session_id)
     page.click("button:has-text('Preview')")
     cards = page.locator(".row .card")
@@ -185,6 +195,13 @@ def test_operator_publisher_and_platform_in_a_browser(
     page.locator(".card[data-content-id='paper-harbor']").focus()
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".tv").screenshot(path=str(ARTIFACTS / "portal-row.png"))
+
+    # The platform's own log holds the session_changed the hide queued for its session.
+    page.goto(f"{base}/portal/platform/webhooks")
+    newest = page.locator(".deliveries tbody tr").first
+    expect(newest).to_contain_text("session_changed")
+    expect(newest).to_contain_text(world.session_id)
+    expect(newest).to_contain_text("streamly-ctx")
 
     # The API and the publisher see the change: hidden, and an item_hidden event queued.
     r = httpx.get(f"{base}/v1/sessions/upnext/{world.session_id}/streamly-ctx", auth=platform)

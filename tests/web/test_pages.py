@@ -336,3 +336,45 @@ async def test_portal_admin_actions_are_audited_as_the_signed_in_key(
         ("app.create", ADMIN_KEY_ID),
         ("platform.create", ADMIN_KEY_ID),
     ]
+
+
+async def test_platform_sets_its_webhook_and_reads_its_delivery_log(
+    portal: PortalClient, client: httpx.AsyncClient, world: World
+) -> None:
+    platform = await world.platform()
+    app = await world.app(platforms=(platform,))
+    await world.put_item(app, "ctx-p")
+    await world.attach(platform, "tv-p", app, "ctx-p")
+    await portal.sign_in(platform.key_id, platform.secret)
+    r = await portal.post("/platform/webhook", {"webhook_url": "ftp://x"}, back="/platform")
+    assert r.status_code == 303
+    assert "webhook_url" in (await portal.get("/platform")).text
+    r = await portal.post("/platform/webhook", {"webhook_url": "http://127.0.0.1:9/hook"})
+    assert r.status_code == 303
+    detail = (await client.get(f"/v1/platforms/{platform.id}", auth=platform.auth)).json()
+    assert detail["webhook_url"] == "http://127.0.0.1:9/hook"
+    assert 'value="http://127.0.0.1:9/hook"' in (await portal.get("/platform")).text
+
+    r = await portal.post("/platform/webhook-secret")
+    assert r.status_code == 201 and r.headers["cache-control"] == "no-store"
+    secret = r.text.split('id="new-webhook-secret" class="secret">')[1].split("<")[0]
+    assert secret.startswith("whsec_")
+    assert "/platform#webhook" in r.text
+    assert secret not in (await portal.get("/platform")).text
+
+    await world.put_item(app, "ctx-p", title="Changed")
+    assert (await portal.post("/platform/webhooks/test")).status_code == 303
+    log = (await portal.get("/platform/webhooks")).text
+    assert "A webhook_test event was queued." in log
+    assert "session_changed" in log and "<code>tv-p</code>" in log and "ctx-p" in log
+    delivery_id = log.split('data-delivery-id="')[1].split('"')[0]
+    r = await portal.post(f"/platform/webhooks/{delivery_id}/retry")
+    assert r.status_code == 303
+    assert f"Delivery {delivery_id} queued again." in (await portal.get("/platform/webhooks")).text
+    r = await portal.post("/platform/webhooks/msg_unknown/retry", back=None)
+    assert r.status_code == 404
+    assert (await portal.get("/platform/webhooks", params={"status": "lost"})).status_code == 422
+    r = await portal.post("/platform/webhook", {"webhook_url": ""})
+    assert (await client.get(f"/v1/platforms/{platform.id}", auth=platform.auth)).json()[
+        "webhook_url"
+    ] is None

@@ -1,4 +1,5 @@
-"""Real ``upnext`` processes: nothing lost to SIGKILL, nothing sent twice by two servers."""
+"""Real ``upnext`` processes: nothing lost to SIGKILL, nothing sent twice by two servers
+(item events to apps and coalesced session events to platforms)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from sqlalchemy import Row, create_engine, select
 from standardwebhooks import Webhook
 
 from tests import servers
-from tests.factories import ADMIN_KEY_ID, ADMIN_SECRET
-from tests.webhooks.receiver import receiving
-from tests.webhooks.scene import make_scene
+from tests.factories import ADMIN_KEY_ID, ADMIN_SECRET, World
+from tests.webhooks.receiver import Receiver, receiving
+from tests.webhooks.scene import PlatformScene, make_platform_scene, make_scene
 from upnext.db.engine import sync_url
 from upnext.db.tables import webhook_deliveries
 
@@ -150,3 +151,53 @@ def _delivery_of(database_url: str, app_id: str) -> Row[Any]:
         (row,) = conn.execute(select(deliveries).where(deliveries.c.app_id == app_id)).all()
     engine.dispose()
     return row
+
+
+async def test_two_servers_send_each_session_event_once(database_url: str) -> None:
+    # Writes through both servers to contexts shown in several sessions: the servers race
+    # to coalesce into, and to claim, the same open events.
+    env = _env(database_url)
+    with (
+        receiving() as receiver,
+        servers.running(env) as first,
+        servers.running(env) as second,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=first.base_url) as one,
+            httpx.AsyncClient(base_url=second.base_url) as two,
+        ):
+            scene = await make_platform_scene(one, None, apps=3)
+            sessions = [scene.session_id, "tv-b", "tv-c"]
+            for session_id in sessions[1:]:
+                for app, context_id in zip(scene.apps, scene.context_ids, strict=True):
+                    await scene.world.attach(scene.platform, session_id, app, context_id)
+            r = await scene.set_url(receiver.url)
+            assert r.status_code == 200, r.text
+            other = dataclasses.replace(scene, client=two, world=World(two))
+            await asyncio.gather(
+                *((scene if n % 2 else other).put_item(n % 3, position=n + 1) for n in range(60))
+            )
+            await _until_all_delivered(scene, receiver)
+            await asyncio.sleep(1)  # time for a duplicate to show up, if there were one
+            deliveries = (await scene.deliveries(limit=200))["items"]
+        assert "Traceback" not in first.stdout() + second.stdout()
+
+    ids = [request.webhook_id for request in receiver.received]
+    assert len(ids) == len(set(ids)) == len(deliveries)
+    assert all(len(delivery["attempts"]) == 1 for delivery in deliveries)
+    heard: dict[str, set[str]] = {session_id: set() for session_id in sessions}
+    for request in receiver.received:
+        data = Webhook(scene.secret).verify(request.body, request.headers)["data"]
+        heard[data["session_id"]].update(data["context_ids"])
+    assert heard == {session_id: set(scene.context_ids) for session_id in sessions}
+
+
+async def _until_all_delivered(scene: PlatformScene, receiver: Receiver) -> None:
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        log = await scene.deliveries(limit=200)
+        done = log["total"] > 0 and all(d["status"] == "delivered" for d in log["items"])
+        if done and len(receiver.received) >= log["total"]:
+            return
+        assert asyncio.get_running_loop().time() < deadline, log
+        await asyncio.sleep(0.1)

@@ -37,6 +37,7 @@ from upnext.client._models import (
     PlatformApp,
     PlatformData,
     PlatformDataValue,
+    PlatformDetail,
     Progress,
     ProgressResult,
     SessionContext,
@@ -413,6 +414,53 @@ class AsyncUpNextClient:
         return await self._send(calls.send_test_webhook(app_id))
 
     # platforms
+
+    async def get_platform(self, platform_id: str) -> PlatformDetail:
+        """The platform with its webhook URL."""
+        return await self._send(calls.get_platform(platform_id))
+
+    async def set_platform_webhook_url(self, platform_id: str, url: str | None) -> PlatformDetail:
+        """Where the platform's ``session_changed`` webhooks go (``None`` stops them)."""
+        return await self._send(calls.set_platform_webhook_url(platform_id, url))
+
+    # webhooks (platform)
+
+    async def rotate_platform_webhook_secret(self, platform_id: str) -> str:
+        """Create or rotate the platform's signing secret (``whsec_...``), shown only here."""
+        return await self._send(calls.rotate_platform_webhook_secret(platform_id))
+
+    async def list_platform_webhook_deliveries(
+        self,
+        platform_id: str,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        next_key: int | None = None,
+    ) -> Page[WebhookDelivery]:
+        """One page of the platform's webhook deliveries, newest first."""
+        call = calls.list_platform_webhook_deliveries(platform_id, limit, next_key, status)
+        return await self._send(call)
+
+    def iter_platform_webhook_deliveries(
+        self, platform_id: str, *, status: str | None = None
+    ) -> AsyncIterator[WebhookDelivery]:
+        return aiterate(
+            lambda key: self.list_platform_webhook_deliveries(
+                platform_id, status=status, next_key=key
+            )
+        )
+
+    async def retry_platform_webhook_delivery(
+        self, platform_id: str, delivery_id: str
+    ) -> WebhookDelivery:
+        """Queue one of the platform's deliveries again, with the same webhook-id."""
+        return await self._send(calls.retry_platform_webhook_delivery(platform_id, delivery_id))
+
+    async def send_platform_test_webhook(self, platform_id: str) -> WebhookDelivery:
+        """Queue a ``webhook_test`` event to the platform's endpoint."""
+        return await self._send(calls.send_platform_test_webhook(platform_id))
+
+    # platforms: the apps to review
 
     async def list_platform_apps(
         self, platform_id: str, *, limit: int | None = None, next_key: int | None = None

@@ -32,6 +32,7 @@ from upnext.client._models import (
     PlatformApp,
     PlatformData,
     PlatformDataValue,
+    PlatformDetail,
     Progress,
     ProgressResult,
     SessionContext,
@@ -360,6 +361,15 @@ def send_test_webhook(app_id: str) -> Call[WebhookDelivery]:
 PLATFORMS = "/v1/platforms"
 
 
+def get_platform(platform_id: str) -> Call[PlatformDetail]:
+    return Call("GET", f"{PLATFORMS}/{_seg(platform_id)}", _model(PlatformDetail))
+
+
+def set_platform_webhook_url(platform_id: str, url: str | None) -> Call[PlatformDetail]:
+    body = {"webhook_url": url}
+    return Call("PATCH", f"{PLATFORMS}/{_seg(platform_id)}", _model(PlatformDetail), json=body)
+
+
 def list_platform_apps(
     platform_id: str, limit: int | None = None, next_key: int | None = None
 ) -> Call[Page[PlatformApp]]:
@@ -372,6 +382,35 @@ def set_platform_data(
 ) -> Call[PlatformData]:
     path = f"{PLATFORMS}/{_seg(platform_id)}/apps/{_seg(app_id)}/platform_data"
     return Call("PUT", path, _model(PlatformData), json=dict(data))
+
+
+# webhooks (platform): the same calls under the platform's id
+
+
+def rotate_platform_webhook_secret(platform_id: str) -> Call[str]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/webhook-secret"
+    return Call("POST", path, lambda response: str(response.json()["secret"]))
+
+
+def list_platform_webhook_deliveries(
+    platform_id: str,
+    limit: int | None = None,
+    next_key: int | None = None,
+    status: str | None = None,
+) -> Call[Page[WebhookDelivery]]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/webhook-deliveries"
+    params = _paging(limit, next_key, status=status)
+    return Call("GET", path, _page(WebhookDelivery), params=params)
+
+
+def retry_platform_webhook_delivery(platform_id: str, delivery_id: str) -> Call[WebhookDelivery]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/webhook-deliveries/{_seg(delivery_id)}/retry"
+    return Call("POST", path, _model(WebhookDelivery))
+
+
+def send_platform_test_webhook(platform_id: str) -> Call[WebhookDelivery]:
+    path = f"{PLATFORMS}/{_seg(platform_id)}/webhook-test"
+    return Call("POST", path, _model(WebhookDelivery))
 
 
 def health() -> Call[bool]:

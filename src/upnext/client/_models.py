@@ -153,6 +153,12 @@ class Platform(_Response):
     created_at: str
 
 
+class PlatformDetail(Platform):
+    """The platform with the URL its ``session_changed`` webhooks go to."""
+
+    webhook_url: str | None = None
+
+
 class App(_Response):
     app_id: str
     name: str
@@ -237,7 +243,7 @@ class WebhookAttempt(_Response):
 
 
 class WebhookDelivery(_Response):
-    """One event on its way to the app's endpoint, with every attempt so far."""
+    """One event on its way to the app's (or platform's) endpoint, with every attempt."""
 
     delivery_id: str
     webhook_id: str

@@ -23,6 +23,7 @@ from upnext.guidelines import Thresholds
 from upnext.kit.pagination import Page
 from upnext.kit.problems import FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
+from upnext.webhooks import session_events
 
 DAY_US = 86_400_000_000
 
@@ -110,6 +111,7 @@ async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item:
     if not await _store(conn, _row(app_id, context_id, item, now_us())):
         return False
     await check_room(conn, context_id)
+    await session_events.notify_context_changed(conn, context_id)
     return True
 
 
@@ -144,6 +146,7 @@ async def _apply(
         elif not await _store(conn, _row(app_id, context_id, item, now)):
             stale.append(content_id)
     await check_room(conn, context_id)
+    await session_events.notify_context_changed(conn, context_id)
     return stale
 
 
@@ -194,6 +197,7 @@ async def delete_item(
     await owned_context(conn, caller, context_id)
     if not await repo.delete_item(conn, context_id, content_id):
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
+    await session_events.notify_context_changed(conn, context_id)
 
 
 def list_view(
@@ -221,6 +225,7 @@ async def context_list(
 
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     await owned_context(conn, caller, context_id)
+    await session_events.notify_context_changed(conn, context_id)  # while still attached
     await repo.detach_everywhere(conn, context_id)
 
 
@@ -249,6 +254,7 @@ async def report_progress(
     ):
         result.append("updated" if stored else "added")
     if decision.remove and await repo.delete_item(conn, context_id, progress.content_id):
+        await session_events.notify_context_changed(conn, context_id)
         result.append("removed")
     if decision.add_next and progress.next is not None:
         await put_item(conn, caller, context_id, progress.next)
@@ -279,4 +285,5 @@ async def check_room(conn: AsyncConnection, context_id: str) -> None:
 async def erase_context(conn: AsyncConnection, caller: Caller, context_id: str) -> None:
     """Erase everything stored about a context (a user left the app): nothing remains."""
     await owned_context(conn, caller, context_id)
+    await session_events.notify_context_changed(conn, context_id)  # while still attached
     await repo.erase_context(conn, context_id)

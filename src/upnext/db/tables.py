@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     ForeignKeyConstraint,
@@ -41,6 +42,9 @@ platforms = Table(
     Column("platform_id", String(ID), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Where session_changed events go (docs/webhooks.md), and a 410's mark, as for apps.
+    Column("webhook_url", String(URI)),
+    Column("webhook_disabled_at", BigInteger),
 )
 
 apps = Table(
@@ -239,16 +243,22 @@ handoffs = Table(
     Index("ix_handoffs_context_id", "context_id"),
 )
 
+# A webhook's owner, the receiver of its events: an app or a platform, never both.
+ONE_OWNER = "(app_id IS NULL) <> (platform_id IS NULL)"
+
 webhook_secrets = Table(
     "webhook_secrets",
     metadata,
     Column("secret_id", Integer, primary_key=True, autoincrement=True),
-    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE")),
+    Column("platform_id", String(ID), ForeignKey("platforms.platform_id", ondelete="CASCADE")),
     Column("secret", String(128), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     # A rotated-out secret keeps signing until this moment (the 24 h overlap).
     Column("expires_at", BigInteger),
+    CheckConstraint(ONE_OWNER, name="ck_webhook_secrets_one_owner"),
     Index("ix_webhook_secrets_app_id", "app_id"),
+    Index("ix_webhook_secrets_platform_id", "platform_id"),
 )
 
 # The transactional outbox: a row is written in the same transaction as the change that
@@ -257,7 +267,8 @@ webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
     Column("delivery_id", String(40), primary_key=True),
-    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", String(ID), ForeignKey("apps.app_id", ondelete="CASCADE")),
+    Column("platform_id", String(ID), ForeignKey("platforms.platform_id", ondelete="CASCADE")),
     Column("event_type", String(64), nullable=False),
     Column("payload", Text, nullable=False),
     Column("status", String(16), nullable=False),
@@ -268,8 +279,17 @@ webhook_deliveries = Table(
     Column("updated_at", BigInteger, nullable=False),
     # The context it concerns, so that erasing a context can drop its pending events.
     Column("context_id", String(CLIENT_ID)),
+    # The session a platform's session_changed is about.
+    Column("session_id", String(CLIENT_ID)),
+    # "{platform_id}/{session_id}" while a session_changed still takes changes (nobody has
+    # claimed it yet); unique, so a session has at most one such event. A claim clears it.
+    Column("coalesce_key", String(ID + 1 + CLIENT_ID)),
+    CheckConstraint(ONE_OWNER, name="ck_webhook_deliveries_one_owner"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_app_id", "app_id", "created_at"),
+    Index("ix_webhook_deliveries_platform_id", "platform_id", "created_at"),
+    Index("ix_webhook_deliveries_session", "platform_id", "session_id", "created_at"),
+    Index("ix_webhook_deliveries_coalesce_key", "coalesce_key", unique=True),
     Index("ix_webhook_deliveries_context_id", "context_id"),
 )
 

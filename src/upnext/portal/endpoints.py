@@ -39,7 +39,9 @@ from upnext.portal.schemas import (
     PlatformDataKey,
     PlatformDataOut,
     PlatformDataValue,
+    PlatformDetail,
     PlatformOut,
+    PlatformPatch,
 )
 from upnext.webhooks.addresses import check_webhook_url
 
@@ -209,6 +211,31 @@ async def set_guidelines(
 
 
 # platform
+
+
+@platform.get("/{platform_id}", response_model=PlatformDetail, responses=errors(404))
+async def get_platform(platform_id: ServerId, conn: Conn, caller: PlatformReader) -> JSON:
+    """The platform with its webhook URL."""
+    caller.require_platform(platform_id)
+    return json_response(await service.platform_detail(conn, platform_id))
+
+
+@platform.patch("/{platform_id}", response_model=PlatformDetail, responses=errors(404, 422))
+async def update_platform(
+    platform_id: ServerId,
+    body: PlatformPatch,
+    conn: Conn,
+    caller: PlatformCaller,
+    settings: AppSettings,
+) -> JSON:
+    """Set or clear the platform's webhook URL (session_changed events)."""
+    caller.require_platform(platform_id)
+    if "webhook_url" in body.model_fields_set:
+        if body.webhook_url is not None:
+            allow_private = settings.webhook_allow_private
+            await check_webhook_url(body.webhook_url, allow_private=allow_private)
+        await service.set_platform_webhook_url(conn, platform_id, body.webhook_url)
+    return json_response(await service.platform_detail(conn, platform_id))
 
 
 @platform.get("/{platform_id}/apps", response_model=ListObject[PlatformApp], responses=errors(404))

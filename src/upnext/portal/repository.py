@@ -43,6 +43,12 @@ async def get_platform(conn: AsyncConnection, platform_id: str) -> RowMapping | 
     return result.mappings().first()
 
 
+async def update_platform(conn: AsyncConnection, platform_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(
+        update(platforms).where(platforms.c.platform_id == platform_id).values(values)
+    )
+
+
 async def list_platforms(conn: AsyncConnection, page: Page) -> tuple[list[RowMapping], int]:
     total = await conn.scalar(select(func.count()).select_from(platforms))
     result = await conn.execute(

@@ -100,6 +100,18 @@ class AppPatch(RequestModel):
     )
 
 
+class PlatformDetail(PlatformOut):
+    webhook_url: str | None = Field(
+        description="Where session_changed events are sent (docs/webhooks.md); null: none."
+    )
+
+
+class PlatformPatch(RequestModel):
+    webhook_url: HttpUri | None = Field(
+        None, description="Where session_changed events are sent; null stops them."
+    )
+
+
 def _finite(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")

@@ -22,6 +22,7 @@ from upnext.kit.timestamps import iso, now_us
 from upnext.portal import repository as repo
 from upnext.portal.media import check_png, media_urls
 from upnext.portal.schemas import MAX_PLATFORM_DATA_BYTES, MAX_PLATFORM_DATA_KEYS
+from upnext.webhooks import owners, session_events
 from upnext.webhooks import repository as webhooks_repo
 
 # The audit log's "who" for actions taken by the server itself (start-up, demo data).
@@ -208,7 +209,23 @@ async def set_webhook_url(conn: AsyncConnection, app_id: str, url: str | None) -
     # Setting a URL again re-enables an endpoint that a 410 Gone had disabled.
     await repo.update_app(conn, app_id, {"webhook_url": url, "webhook_disabled_at": None})
     if url is not None:  # events that waited for an endpoint are due now
-        await webhooks_repo.unpark(conn, app_id, now_us())
+        await webhooks_repo.unpark(conn, owners.app(app_id), now_us())
+
+
+async def platform_detail(conn: AsyncConnection, platform_id: str) -> dict[str, Any]:
+    platform = await get_platform(conn, platform_id)
+    return {**render_platform(platform), "webhook_url": platform["webhook_url"]}
+
+
+async def set_platform_webhook_url(
+    conn: AsyncConnection, platform_id: str, url: str | None
+) -> None:
+    """Where the platform's session_changed events go; as ``set_webhook_url`` for apps."""
+    await get_platform(conn, platform_id)
+    values = {"webhook_url": url, "webhook_disabled_at": None}
+    await repo.update_platform(conn, platform_id, values)
+    if url is not None:
+        await webhooks_repo.unpark(conn, owners.platform(platform_id), now_us())
 
 
 # avails
@@ -225,6 +242,7 @@ async def set_avail(
         "enabled": enabled,
         "updated_at": now_us(),
     }
+    await session_events.avail_switching(conn, app_id, platform_id, enabled)
     await repo.set_avail(conn, values)
     return render_avail(values)
 

@@ -22,6 +22,7 @@ from upnext.readmodel import ListView
 from upnext.sessions import repository as repo
 from upnext.sessions.schemas import render_attachment
 from upnext.webhooks import service as webhooks
+from upnext.webhooks import session_events
 
 
 async def session_platform(
@@ -99,6 +100,10 @@ async def attach_context(
         "created_at": now,
     }
     await repo.attach(conn, values)
+    replaced = [current["context_id"]] if current is not None else []
+    await session_events.notify_session_changed(
+        conn, platform_id, session_id, context_id, *replaced
+    )
     return render_attachment(values)
 
 
@@ -121,6 +126,7 @@ async def detach_context(
             f"Context {context_id} is not attached to session {session_id}.",
             code="context_not_attached",
         )
+    await session_events.notify_session_changed(conn, platform_id, session_id, context_id)
 
 
 async def delete_session(conn: AsyncConnection, platform_id: str, session_id: str) -> None:
@@ -200,3 +206,4 @@ async def set_hidden(
     }
     event = "item_hidden" if hidden else "item_unhidden"
     await webhooks.queue_event(conn, row["app_id"], event, data, context_id=context_id)
+    await session_events.notify_context_changed(conn, context_id)

@@ -1,4 +1,5 @@
-"""Platform pages: the apps available to it, platform data, and the session preview."""
+"""Platform pages: the apps available to it, platform data, the session preview, and the
+platform's session_changed webhooks (URL, signing secret, delivery log)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,19 @@ from upnext.kit.ids import is_client_id
 from upnext.kit.pagination import Page
 from upnext.kit.problems import Invalid
 from upnext.portal import service as portal
-from upnext.portal.schemas import PlatformDataKey, PlatformDataValue
+from upnext.portal.schemas import PlatformDataKey, PlatformDataValue, PlatformPatch
 from upnext.sessions import service as sessions
 from upnext.web.access import Csrf, Platform, ReadConn, WriteConn
-from upnext.web.forms import parse_as
+from upnext.web.forms import parse, parse_as
 from upnext.web.rendering import page, redirect
 from upnext.web.session import session_of
+from upnext.webhooks import owners
+from upnext.webhooks import service as webhooks
 
 router = APIRouter(prefix="/platform")
 
 EVERYTHING = Page(limit=200, offset=0)
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
 PLATFORM_DATA = TypeAdapter(dict[PlatformDataKey, PlatformDataValue])
 
 
@@ -49,6 +53,7 @@ async def overview(request: Request, conn: ReadConn, viewer: Platform) -> Respon
         "platform.html",
         viewer=viewer,
         platform=portal.render_platform(platform),
+        webhook_url=platform["webhook_url"],
         apps=apps,
     )
 
@@ -131,3 +136,86 @@ async def hide_item(
         conn, _platform_id(viewer), session_id, context_id, content_id, hidden
     )
     return redirect(request, f"/platform/sessions/{session_id}#item-{context_id}-{content_id}")
+
+
+# webhooks: the publisher page's, for session_changed
+
+
+@router.post("/webhook")
+async def set_webhook(
+    request: Request,
+    conn: WriteConn,
+    viewer: Platform,
+    _: Csrf,
+    webhook_url: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    """Set or clear the platform's webhook URL, with the API's checks."""
+    url = parse(PlatformPatch, {"webhook_url": webhook_url.strip() or None}).webhook_url
+    if url is not None:
+        allow = request.app.state.settings.webhook_allow_private
+        await webhooks.check_webhook_url(url, allow_private=allow)
+    await portal.set_platform_webhook_url(conn, _platform_id(viewer), url)
+    session_of(request).add_flash("ok", "Webhook URL saved." if url else "Webhooks turned off.")
+    return redirect(request, "/platform#webhook")
+
+
+@router.post("/webhook-secret")
+async def rotate_webhook_secret(
+    request: Request, conn: WriteConn, viewer: Platform, _: Csrf
+) -> Response:
+    """Create or rotate the platform's signing secret and show it, this once."""
+    created = await webhooks.rotate_secret(conn, owners.platform(_platform_id(viewer)))
+    return page(
+        request,
+        "secret_created.html",
+        201,
+        viewer=viewer,
+        secret=created["secret"],
+        done="/platform#webhook",
+    )
+
+
+@router.get("/webhooks")
+async def delivery_log(
+    request: Request, conn: ReadConn, viewer: Platform, status: str = ""
+) -> Response:
+    """The platform's webhook delivery log, newest first, with each attempt."""
+    if status and status not in DELIVERY_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}.")
+    platform = await portal.get_platform(conn, _platform_id(viewer))
+    owner = owners.platform(platform["platform_id"])
+    deliveries, total = await webhooks.deliveries(conn, owner, status or None, EVERYTHING)
+    return page(
+        request,
+        "platform_webhooks.html",
+        viewer=viewer,
+        webhook_url=platform["webhook_url"],
+        deliveries=deliveries,
+        total=total,
+        selected=status,
+        statuses=DELIVERY_STATUSES,
+    )
+
+
+@router.post("/webhooks/{delivery_id}/retry")
+async def retry_delivery(
+    request: Request,
+    delivery_id: ServerId,
+    conn: WriteConn,
+    viewer: Platform,
+    _: Csrf,
+) -> Response:
+    """Queue one of the platform's deliveries again, keeping its webhook-id."""
+    schedule = request.app.state.settings.retry_schedule
+    owner = owners.platform(_platform_id(viewer))
+    await webhooks.retry_delivery(conn, owner, delivery_id, schedule)
+    session_of(request).add_flash("ok", f"Delivery {delivery_id} queued again.")
+    return redirect(request, "/platform/webhooks")
+
+
+@router.post("/webhooks/test")
+async def send_test(request: Request, conn: WriteConn, viewer: Platform, _: Csrf) -> Response:
+    """Queue a webhook_test event to the platform's endpoint."""
+    await webhooks.send_test(conn, owners.platform(_platform_id(viewer)))
+    session_of(request).add_flash("ok", "A webhook_test event was queued.")
+    return redirect(request, "/platform/webhooks")

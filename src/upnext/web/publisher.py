@@ -22,6 +22,7 @@ from upnext.web.access import Csrf, Publisher, ReadConn, WriteConn
 from upnext.web.forms import parse
 from upnext.web.rendering import page, redirect
 from upnext.web.session import session_of
+from upnext.webhooks import owners
 from upnext.webhooks import service as webhooks
 
 router = APIRouter(prefix="/app")
@@ -80,7 +81,7 @@ async def rotate_webhook_secret(
     request: Request, conn: WriteConn, viewer: Publisher, _: Csrf
 ) -> Response:
     """Create or rotate the signing secret and show it, this once."""
-    created = await webhooks.rotate_secret(conn, _app_id(viewer))
+    created = await webhooks.rotate_secret(conn, owners.app(_app_id(viewer)))
     return page(request, "secret_created.html", 201, viewer=viewer, secret=created["secret"])
 
 
@@ -165,7 +166,9 @@ async def delivery_log(
     if status and status not in DELIVERY_STATUSES:
         raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}.")
     app = await portal.get_app(conn, _app_id(viewer))
-    deliveries, total = await webhooks.deliveries(conn, app["app_id"], status or None, EVERYTHING)
+    deliveries, total = await webhooks.deliveries(
+        conn, owners.app(app["app_id"]), status or None, EVERYTHING
+    )
     return page(
         request,
         "webhooks.html",
@@ -188,7 +191,7 @@ async def retry_delivery(
 ) -> Response:
     """Queue a delivery again, keeping its webhook-id."""
     schedule = request.app.state.settings.retry_schedule
-    await webhooks.retry_delivery(conn, _app_id(viewer), delivery_id, schedule)
+    await webhooks.retry_delivery(conn, owners.app(_app_id(viewer)), delivery_id, schedule)
     session_of(request).add_flash("ok", f"Delivery {delivery_id} queued again.")
     return redirect(request, "/app/webhooks")
 
@@ -196,6 +199,6 @@ async def retry_delivery(
 @router.post("/webhooks/test")
 async def send_test(request: Request, conn: WriteConn, viewer: Publisher, _: Csrf) -> Response:
     """Queue a webhook_test event."""
-    await webhooks.send_test(conn, _app_id(viewer))
+    await webhooks.send_test(conn, owners.app(_app_id(viewer)))
     session_of(request).add_flash("ok", "A webhook_test event was queued.")
     return redirect(request, "/app/webhooks")

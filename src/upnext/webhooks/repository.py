@@ -1,4 +1,4 @@
-"""All SQL of webhook deliveries, their attempts and the apps' signing secrets."""
+"""All SQL of webhook deliveries, their attempts and their owners' URLs and secrets."""
 
 from __future__ import annotations
 
@@ -11,8 +11,19 @@ from sqlalchemy import RowMapping, and_, bindparam, exists, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.statements import Statement
-from upnext.db.tables import apps, webhook_attempts, webhook_deliveries, webhook_secrets
+from upnext.db.tables import (
+    avails,
+    contexts,
+    platforms,
+    session_contexts,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_secrets,
+)
 from upnext.kit.pagination import Page
+from upnext.kit.sql import insert_ignore
+from upnext.webhooks import owners
+from upnext.webhooks.owners import Owner
 
 d = webhook_deliveries
 
@@ -29,15 +40,15 @@ async def insert_delivery(conn: AsyncConnection, values: dict[str, Any]) -> None
     await _insert_delivery(tuple(values)).change(conn, values)
 
 
-async def get_delivery(conn: AsyncConnection, app_id: str, delivery_id: str) -> RowMapping | None:
-    query = select(d).where(d.c.app_id == app_id, d.c.delivery_id == delivery_id)
+async def get_delivery(conn: AsyncConnection, owner: Owner, delivery_id: str) -> RowMapping | None:
+    query = select(d).where(d.c[owner.column] == owner.id, d.c.delivery_id == delivery_id)
     return (await conn.execute(query)).mappings().first()
 
 
 async def list_deliveries(
-    conn: AsyncConnection, app_id: str, status: str | None, page: Page
+    conn: AsyncConnection, owner: Owner, status: str | None, page: Page
 ) -> tuple[list[RowMapping], int]:
-    where = d.c.app_id == app_id
+    where = d.c[owner.column] == owner.id
     if status is not None:
         where = and_(where, d.c.status == status)
     total = await conn.scalar(select(func.count()).select_from(d).where(where))
@@ -71,35 +82,48 @@ def _due(now: int) -> Any:
     )
 
 
-def _app_receives(now: int) -> Any:
-    """The delivery's app has a URL that no 410 disabled, and a signing secret."""
+_OWNER_TABLES = [(owners.table_of(kind), owners.column_of(kind)) for kind in owners.KINDS]
+
+# The id of a delivery's owner (app or platform; their ids never collide).
+_OWNER_ID = func.coalesce(d.c.app_id, d.c.platform_id)
+
+
+def _receives(kind: owners.Kind, now: int) -> Any:
+    """The delivery's owner is of ``kind``, has a URL that no 410 disabled, and a signing
+    secret."""
+    table, column = owners.table_of(kind), owners.column_of(kind)
     endpoint = exists().where(
-        apps.c.app_id == d.c.app_id,
-        apps.c.webhook_url.is_not(None),
-        apps.c.webhook_disabled_at.is_(None),
+        table.c[column] == d.c[column],
+        table.c.webhook_url.is_not(None),
+        table.c.webhook_disabled_at.is_(None),
     )
     secret = exists().where(
-        webhook_secrets.c.app_id == d.c.app_id,
+        webhook_secrets.c[column] == d.c[column],
         or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > now),
     )
-    return and_(endpoint, secret)
+    return and_(d.c[column].is_not(None), endpoint, secret)
+
+
+def _owner_receives(now: int) -> Any:
+    """The delivery's owner (app or platform) can receive it now."""
+    return or_(*(_receives(kind, now) for kind in owners.KINDS))
 
 
 async def due(
-    conn: AsyncConnection, now: int, limit: int, skip_apps: Iterable[str]
+    conn: AsyncConnection, now: int, limit: int, skip_owners: Iterable[str]
 ) -> list[RowMapping]:
-    """Up to ``limit`` deliveries that are due and whose app can receive, oldest due first,
-    leaving out ``skip_apps`` (endpoints already busy in this worker). A plain read: the
-    claim re-checks each row, so a worker never takes the write lock just to look."""
+    """Up to ``limit`` deliveries that are due and whose owner can receive, oldest due
+    first, leaving out ``skip_owners`` (endpoints already busy in this worker). A plain
+    read: the claim re-checks each row, so a worker never takes the write lock just to look."""
     query = (
-        select(d.c.delivery_id, d.c.app_id)
-        .where(_due(now), _app_receives(now))
+        select(d.c.delivery_id, _OWNER_ID.label("owner_id"))
+        .where(_due(now), _owner_receives(now))
         .order_by(d.c.next_attempt_at)
         .limit(limit)
     )
-    skip = list(skip_apps)
+    skip = list(skip_owners)
     if skip:
-        query = query.where(d.c.app_id.not_in(skip))
+        query = query.where(_OWNER_ID.not_in(skip))
     return list((await conn.execute(query)).mappings())
 
 
@@ -111,6 +135,9 @@ async def claim_due(
     ``FOR UPDATE SKIP LOCKED`` lets several processes on PostgreSQL claim at once: a row
     another worker is claiming is skipped, and one it has claimed is no longer due when
     re-checked. SQLite ignores it and serializes the claim on its single writer instead.
+    A claimed session_changed takes no more changes (its ``coalesce_key`` is cleared): a
+    change from now on opens a new event, and a row being coalesced into (locked by the
+    writer) is skipped until that writer commits.
     """
     still_due = (
         select(d.c.delivery_id)
@@ -120,48 +147,66 @@ async def claim_due(
     result = await conn.execute(
         update(d)
         .where(d.c.delivery_id.in_(still_due.scalar_subquery()))
-        .values(claimed_until=claim)
-        .returning(d.c.delivery_id, d.c.app_id, d.c.event_type, d.c.payload, d.c.attempt_count)
+        .values(claimed_until=claim, coalesce_key=None)
+        .returning(
+            d.c.delivery_id,
+            _OWNER_ID.label("owner_id"),
+            d.c.event_type,
+            d.c.payload,
+            d.c.attempt_count,
+        )
     )
     return list(result.mappings())
 
 
-# Deliveries of an app that cannot receive are parked (pending, next_attempt_at NULL):
+# Deliveries of an owner that cannot receive are parked (pending, next_attempt_at NULL):
 # out of the due range of the index, so thousands of them cost the polling nothing.
 #
-# Parking must never undo a concurrent unpark (an app gaining a URL or a secret): it locks
-# the apps' rows first, as every configuration change does, and decides in a statement
-# that starts after the lock, so it sees any configuration that committed meanwhile.
+# Parking must never undo a concurrent unpark (an owner gaining a URL or a secret): it
+# locks the owners' rows first, as every configuration change does, and decides in a
+# statement that starts after the lock, so it sees any configuration that committed
+# meanwhile.
 
 
-async def apps_to_park(conn: AsyncConnection, now: int) -> list[str]:
-    query = select(d.c.app_id).where(_due(now), ~_app_receives(now)).distinct().limit(100)
+async def owners_to_park(conn: AsyncConnection, now: int) -> list[str]:
+    query = select(_OWNER_ID).where(_due(now), ~_owner_receives(now)).distinct().limit(100)
     return list((await conn.execute(query)).scalars())
 
 
-async def lock_apps(conn: AsyncConnection, app_ids: Iterable[str]) -> None:
-    """Lock the apps' rows (PostgreSQL) against concurrent configuration changes."""
-    await conn.execute(
-        select(apps.c.app_id)
-        .where(apps.c.app_id.in_(list(app_ids)))
-        .order_by(apps.c.app_id)
-        .with_for_update()
-    )
+async def lock_owners(conn: AsyncConnection, owner_ids: Iterable[str]) -> None:
+    """Lock the owners' rows (PostgreSQL) against concurrent configuration changes."""
+    ids = sorted(owner_ids)
+    for table, column in _OWNER_TABLES:
+        await conn.execute(
+            select(table.c[column])
+            .where(table.c[column].in_(ids))
+            .order_by(table.c[column])
+            .with_for_update()
+        )
 
 
-async def park(conn: AsyncConnection, app_ids: Iterable[str], now: int) -> None:
+def _owned_by(owner_ids: Iterable[str]) -> Any:
+    ids = list(owner_ids)
+    return or_(d.c.app_id.in_(ids), d.c.platform_id.in_(ids))
+
+
+async def park(conn: AsyncConnection, owner_ids: Iterable[str], now: int) -> None:
     await conn.execute(
         update(d)
-        .where(d.c.app_id.in_(list(app_ids)), _due(now), ~_app_receives(now))
+        .where(_owned_by(owner_ids), _due(now), ~_owner_receives(now))
         .values(next_attempt_at=None)
     )
 
 
-async def unpark(conn: AsyncConnection, app_id: str, now: int) -> None:
-    """Make the app's parked deliveries due: it may be able to receive them now."""
+async def unpark(conn: AsyncConnection, owner: Owner, now: int) -> None:
+    """Make the owner's parked deliveries due: it may be able to receive them now."""
     await conn.execute(
         update(d)
-        .where(d.c.app_id == app_id, d.c.status == "pending", d.c.next_attempt_at.is_(None))
+        .where(
+            d.c[owner.column] == owner.id,
+            d.c.status == "pending",
+            d.c.next_attempt_at.is_(None),
+        )
         .values(next_attempt_at=now)
     )
 
@@ -214,54 +259,178 @@ async def attempts_of(
 # endpoints and secrets
 
 
-async def endpoints_of(conn: AsyncConnection, app_ids: Iterable[str]) -> dict[str, str]:
-    """The webhook URL of each app that has one and is not disabled."""
-    result = await conn.execute(
-        select(apps.c.app_id, apps.c.webhook_url).where(
-            apps.c.app_id.in_(list(app_ids)),
-            apps.c.webhook_url.is_not(None),
-            apps.c.webhook_disabled_at.is_(None),
+async def endpoints_of(conn: AsyncConnection, owner_ids: Iterable[str]) -> dict[str, str]:
+    """The webhook URL of each owner (app or platform) that has one and is not disabled."""
+    ids = list(owner_ids)
+    urls: dict[str, str] = {}
+    for table, column in _OWNER_TABLES:
+        result = await conn.execute(
+            select(table.c[column], table.c.webhook_url).where(
+                table.c[column].in_(ids),
+                table.c.webhook_url.is_not(None),
+                table.c.webhook_disabled_at.is_(None),
+            )
         )
-    )
-    return {row.app_id: row.webhook_url for row in result}
+        urls.update({row[0]: row[1] for row in result})
+    return urls
 
 
-async def disable_endpoint(conn: AsyncConnection, app_id: str, url: str, now: int) -> None:
-    """Disable the app's endpoint, unless the publisher has meanwhile set another URL."""
-    await conn.execute(
-        update(apps)
-        .where(apps.c.app_id == app_id, apps.c.webhook_url == url)
-        .values(webhook_disabled_at=now)
-    )
+async def disable_endpoint(conn: AsyncConnection, owner_id: str, url: str, now: int) -> None:
+    """Disable the owner's endpoint, unless it has meanwhile set another URL."""
+    for table, column in _OWNER_TABLES:
+        await conn.execute(
+            update(table)
+            .where(table.c[column] == owner_id, table.c.webhook_url == url)
+            .values(webhook_disabled_at=now)
+        )
+
+
+_SECRET_OWNER = func.coalesce(webhook_secrets.c.app_id, webhook_secrets.c.platform_id)
 
 
 async def active_secrets(
-    conn: AsyncConnection, app_ids: Iterable[str], now: int
+    conn: AsyncConnection, owner_ids: Iterable[str], now: int
 ) -> dict[str, list[str]]:
-    """The secrets each app signs with now, newest first."""
+    """The secrets each owner signs with now, newest first."""
     s = webhook_secrets
+    ids = list(owner_ids)
     result = await conn.execute(
-        select(s.c.app_id, s.c.secret)
-        .where(s.c.app_id.in_(list(app_ids)), or_(s.c.expires_at.is_(None), s.c.expires_at > now))
+        select(_SECRET_OWNER, s.c.secret)
+        .where(
+            or_(s.c.app_id.in_(ids), s.c.platform_id.in_(ids)),
+            or_(s.c.expires_at.is_(None), s.c.expires_at > now),
+        )
         .order_by(s.c.created_at.desc(), s.c.secret_id.desc())
     )
     keys: dict[str, list[str]] = defaultdict(list)
-    for row in result:
-        keys[row.app_id].append(row.secret)
+    for owner_id, secret in result:
+        keys[owner_id].append(secret)
     return keys
 
 
-async def retire_secrets(conn: AsyncConnection, app_id: str, expires_at: int) -> None:
-    """Give the app's current secret(s) a deadline: they keep signing until then."""
+async def retire_secrets(conn: AsyncConnection, owner: Owner, expires_at: int) -> None:
+    """Give the owner's current secret(s) a deadline: they keep signing until then."""
     s = webhook_secrets
     await conn.execute(
         update(s)
-        .where(s.c.app_id == app_id, s.c.expires_at.is_(None))
+        .where(s.c[owner.column] == owner.id, s.c.expires_at.is_(None))
         .values(expires_at=expires_at)
     )
 
 
-async def insert_secret(conn: AsyncConnection, app_id: str, secret: str, now: int) -> None:
+async def insert_secret(conn: AsyncConnection, owner: Owner, secret: str, now: int) -> None:
     await conn.execute(
-        webhook_secrets.insert().values(app_id=app_id, secret=secret, created_at=now)
+        webhook_secrets.insert().values(
+            {owner.column: owner.id, "secret": secret, "created_at": now}
+        )
     )
+
+
+# session_changed: who hears of a change, and the one open event of each session
+
+
+# Every item write runs this (webhooks.session_events): the sessions whose aggregated list
+# shows ``context_id``, of platforms that have a webhook URL. An index probe of
+# ix_session_contexts_context_id and a primary-key look-up of each attachment's platform
+# and avail; with no platform URL set it returns nothing, and no other statement runs.
+_WATCHING = Statement(
+    select(session_contexts.c.platform_id, session_contexts.c.session_id)
+    .select_from(session_contexts)
+    .join(platforms, platforms.c.platform_id == session_contexts.c.platform_id)
+    .join(
+        avails,
+        and_(
+            avails.c.app_id == session_contexts.c.app_id,
+            avails.c.platform_id == session_contexts.c.platform_id,
+        ),
+    )
+    .where(
+        session_contexts.c.context_id == bindparam("context_id"),
+        platforms.c.webhook_url.is_not(None),
+        avails.c.enabled.is_(True),
+    )
+    .order_by(session_contexts.c.platform_id, session_contexts.c.session_id)
+)
+
+
+async def sessions_watching(conn: AsyncConnection, context_id: str) -> list[tuple[str, str]]:
+    """(platform_id, session_id) of each session to tell, in lock order."""
+    return [(row[0], row[1]) for row in await _WATCHING.rows(conn, {"context_id": context_id})]
+
+
+async def visible_to_hooked_platform(
+    conn: AsyncConnection, platform_id: str, context_ids: Iterable[str]
+) -> list[str]:
+    """Those of ``context_ids`` whose app the platform sees, if it has a webhook URL."""
+    query = (
+        select(contexts.c.context_id)
+        .select_from(contexts)
+        .join(platforms, platforms.c.platform_id == platform_id)
+        .join(
+            avails,
+            and_(avails.c.app_id == contexts.c.app_id, avails.c.platform_id == platform_id),
+        )
+        .where(
+            contexts.c.context_id.in_(list(context_ids)),
+            platforms.c.webhook_url.is_not(None),
+            avails.c.enabled.is_(True),
+        )
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def sessions_of_switched_avail(
+    conn: AsyncConnection, app_id: str, platform_id: str, enabled: bool
+) -> list[tuple[str, str]]:
+    """(session_id, context_id) of the platform's sessions showing a context of the app,
+    if the platform has a webhook URL and the avail is about to change to ``enabled``."""
+    current = func.coalesce(avails.c.enabled, False)
+    query = (
+        select(session_contexts.c.session_id, session_contexts.c.context_id)
+        .select_from(platforms)
+        .join(
+            session_contexts,
+            and_(
+                session_contexts.c.platform_id == platforms.c.platform_id,
+                session_contexts.c.app_id == app_id,
+            ),
+        )
+        .outerjoin(avails, and_(avails.c.app_id == app_id, avails.c.platform_id == platform_id))
+        .where(
+            platforms.c.platform_id == platform_id,
+            platforms.c.webhook_url.is_not(None),
+            current.is_not(enabled),
+        )
+        .order_by(session_contexts.c.session_id)
+    )
+    return [(row[0], row[1]) for row in await conn.execute(query)]
+
+
+async def open_session_event(conn: AsyncConnection, coalesce_key: str) -> RowMapping | None:
+    """The session's event that still takes changes, locked (PostgreSQL) against a claim:
+    a worker's ``FOR UPDATE SKIP LOCKED`` passes it by until this transaction ends."""
+    query = (
+        select(d.c.delivery_id, d.c.payload)
+        .where(d.c.coalesce_key == coalesce_key)
+        .with_for_update()
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
+async def last_session_event_at(
+    conn: AsyncConnection, platform_id: str, session_id: str
+) -> int | None:
+    """When the session's newest event last changed (was queued, coalesced or attempted)."""
+    query = (
+        select(d.c.updated_at)
+        .where(d.c.platform_id == platform_id, d.c.session_id == session_id)
+        .order_by(d.c.created_at.desc())
+        .limit(1)
+    )
+    found = await conn.scalar(query)
+    return None if found is None else int(found)
+
+
+async def insert_open_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Insert a session's open event unless another transaction just did; whether it did."""
+    return await insert_ignore(conn, d, values, keys=["coalesce_key"])

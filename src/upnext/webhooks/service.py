@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,15 +14,11 @@ from upnext.kit.pagination import Page
 from upnext.kit.problems import NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.portal import service as portal
-from upnext.webhooks import addresses, signing, worker
+from upnext.webhooks import addresses, owners, signing, worker
 from upnext.webhooks import repository as repo
+from upnext.webhooks.owners import Owner
 
 ROTATION_OVERLAP_US = 24 * 3600 * 1_000_000  # a rotated-out secret keeps signing this long
-
-
-def new_delivery_id() -> str:
-    """A Standard Webhooks message id: ``msg_`` and 128 random bits."""
-    return f"msg_{secrets.token_hex(16)}"
 
 
 async def queue_event(
@@ -35,14 +30,26 @@ async def queue_event(
     context_id: str | None = None,
 ) -> str:
     """Store an event for ``app_id`` in the current transaction (the outbox); its id."""
+    return await queue(conn, owners.app(app_id), event_type, data, context_id=context_id)
+
+
+async def queue(
+    conn: AsyncConnection,
+    owner: Owner,
+    event_type: str,
+    data: dict[str, Any],
+    **columns: Any,
+) -> str:
+    """Store an event for ``owner`` in the current transaction; its id. ``columns`` are
+    further columns of the delivery (``context_id``, ``session_id``, ...)."""
     now = now_us()
-    delivery_id = new_delivery_id()
+    delivery_id = signing.new_message_id()
     payload = {"type": event_type, "timestamp": iso(now), "data": data}
     await repo.insert_delivery(
         conn,
         {
             "delivery_id": delivery_id,
-            "app_id": app_id,
+            owner.column: owner.id,
             "event_type": event_type,
             "payload": orjson.dumps(payload).decode(),
             "status": "pending",
@@ -50,7 +57,7 @@ async def queue_event(
             "next_attempt_at": now,
             "created_at": now,
             "updated_at": now,
-            "context_id": context_id,
+            **columns,
         },
     )
     wake_after_commit(conn, worker.queued)  # deliver now, not at the next poll
@@ -65,15 +72,23 @@ async def check_webhook_url(url: str, *, allow_private: bool) -> None:
     await addresses.check_webhook_url(url, allow_private=allow_private)
 
 
-async def rotate_secret(conn: AsyncConnection, app_id: str) -> dict[str, str]:
+async def require_owner(conn: AsyncConnection, owner: Owner) -> None:
+    """``NotFound`` unless the app or platform exists."""
+    if owner.kind == "app":
+        await portal.get_app(conn, owner.id)
+    else:
+        await portal.get_platform(conn, owner.id)
+
+
+async def rotate_secret(conn: AsyncConnection, owner: Owner) -> dict[str, str]:
     """A new signing secret; the previous one keeps signing for 24 hours beside it."""
-    await portal.get_app(conn, app_id)
-    await repo.lock_apps(conn, [app_id])  # a worker must not park what we unpark below
+    await require_owner(conn, owner)
+    await repo.lock_owners(conn, [owner.id])  # a worker must not park what we unpark below
     now = now_us()
     secret = signing.new_secret()
-    await repo.retire_secrets(conn, app_id, now + ROTATION_OVERLAP_US)
-    await repo.insert_secret(conn, app_id, secret, now)
-    await repo.unpark(conn, app_id, now)
+    await repo.retire_secrets(conn, owner, now + ROTATION_OVERLAP_US)
+    await repo.insert_secret(conn, owner, secret, now)
+    await repo.unpark(conn, owner, now)
     return {"secret": secret}
 
 
@@ -81,49 +96,52 @@ async def rotate_secret(conn: AsyncConnection, app_id: str) -> dict[str, str]:
 
 
 async def deliveries(
-    conn: AsyncConnection, app_id: str, status: str | None, page: Page
+    conn: AsyncConnection, owner: Owner, status: str | None, page: Page
 ) -> tuple[list[dict[str, Any]], int]:
-    await portal.get_app(conn, app_id)
-    rows, total = await repo.list_deliveries(conn, app_id, status, page)
+    await require_owner(conn, owner)
+    rows, total = await repo.list_deliveries(conn, owner, status, page)
     attempts = await repo.attempts_of(conn, [row["delivery_id"] for row in rows])
     return [render_delivery(row, attempts.get(row["delivery_id"], [])) for row in rows], total
 
 
-async def delivery(conn: AsyncConnection, app_id: str, delivery_id: str) -> dict[str, Any]:
-    row = await _get(conn, app_id, delivery_id)
+async def delivery(conn: AsyncConnection, owner: Owner, delivery_id: str) -> dict[str, Any]:
+    row = await _get(conn, owner, delivery_id)
     attempts = await repo.attempts_of(conn, [delivery_id])
     return render_delivery(row, attempts.get(delivery_id, []))
 
 
 async def retry_delivery(
-    conn: AsyncConnection, app_id: str, delivery_id: str, schedule: Sequence[float]
+    conn: AsyncConnection, owner: Owner, delivery_id: str, schedule: Sequence[float]
 ) -> dict[str, Any]:
     """Queue a delivery again for an attempt now, keeping its ``webhook-id``.
 
     A pending delivery just skips its wait. A delivered or failed one gets one more
     attempt, which is not retried if it fails: a manual replay, not a new schedule.
     """
-    await portal.get_app(conn, app_id)
-    row = await _get(conn, app_id, delivery_id)
+    await require_owner(conn, owner)
+    row = await _get(conn, owner, delivery_id)
     now = now_us()
     values: dict[str, Any] = {"status": "pending", "next_attempt_at": now, "updated_at": now}
     if row["status"] != "pending":
         values["attempt_count"] = len(schedule)
     await repo.update_delivery(conn, delivery_id, values)
-    return await delivery(conn, app_id, delivery_id)
+    wake_after_commit(conn, worker.queued)
+    return await delivery(conn, owner, delivery_id)
 
 
-async def send_test(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
-    """Queue a ``webhook_test`` event to the app's endpoint."""
-    await portal.get_app(conn, app_id)
-    delivery_id = await queue_event(conn, app_id, "webhook_test", {"app_id": app_id})
-    return await delivery(conn, app_id, delivery_id)
+async def send_test(conn: AsyncConnection, owner: Owner) -> dict[str, Any]:
+    """Queue a ``webhook_test`` event to the owner's endpoint."""
+    await require_owner(conn, owner)
+    delivery_id = await queue(conn, owner, "webhook_test", {owner.column: owner.id})
+    return await delivery(conn, owner, delivery_id)
 
 
-async def _get(conn: AsyncConnection, app_id: str, delivery_id: str) -> RowMapping:
-    row = await repo.get_delivery(conn, app_id, delivery_id)
+async def _get(conn: AsyncConnection, owner: Owner, delivery_id: str) -> RowMapping:
+    row = await repo.get_delivery(conn, owner, delivery_id)
     if row is None:
-        raise NotFound(f"App {app_id} has no delivery {delivery_id}.", code="delivery_not_found")
+        raise NotFound(
+            f"{owner.label} {owner.id} has no delivery {delivery_id}.", code="delivery_not_found"
+        )
     return row
 
 

@@ -13,6 +13,11 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (the Standard Webhooks prefix, not a secr
 SECRET_BYTES = 32
 
 
+def new_message_id() -> str:
+    """A Standard Webhooks message id (a delivery's id): ``msg_`` and 128 random bits."""
+    return f"msg_{secrets.token_hex(16)}"
+
+
 def new_secret() -> str:
     """``whsec_`` and the base64 of 256 random bits."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()

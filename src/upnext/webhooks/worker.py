@@ -44,14 +44,14 @@ log = logging.getLogger("upnext.webhooks")
 # its own process wake it as soon as they commit (``queued``), so polling only finds those
 # of other processes and retries coming due.
 POLL_SECONDS = 0.25
-PARK_SECONDS = 1.0  # how often it parks the deliveries of apps that cannot receive
+PARK_SECONDS = 1.0  # how often it parks the deliveries of owners that cannot receive
 # A claim's lease, renewed while its attempt runs: after a crash, another worker may send
 # the delivery again this long after the last renewal. A renewal every 3 s gives three
 # chances to extend a lease before it runs out, one commit per period for all of them.
 LEASE_SECONDS = 10.0
 RENEW_SECONDS = 3.0
 MAX_IN_FLIGHT = 32  # attempts at once in this process, over all endpoints
-MAX_PER_ENDPOINT = 4  # attempts at once to one app's endpoint: a slow one cannot stall others
+MAX_PER_ENDPOINT = 4  # attempts at once to one owner's endpoint: a slow one cannot stall others
 CANDIDATES = 200  # due deliveries read per poll, to choose from with room per endpoint
 # On shutdown (SIGTERM), attempts in flight get this long to finish and be recorded: more
 # than the 15 s an attempt may take, so a graceful stop never interrupts a sound attempt.
@@ -94,7 +94,7 @@ class Worker:
         self.renew_seconds = renew_seconds
         self.schedule = settings.retry_schedule
         self.allow_private = settings.webhook_allow_private
-        self.in_flight: Counter[str] = Counter()  # app_id -> attempts running
+        self.in_flight: Counter[str] = Counter()  # owner id -> attempts running
         self.claims: dict[str, _Lease] = {}  # delivery_id -> our lease on it
         self.tasks: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()  # set when an attempt ends or an event is queued
@@ -139,17 +139,17 @@ class Worker:
         rows, claim = await self._claim(free)
         if not rows:
             return 0
-        app_ids = {row["app_id"] for row in rows}
+        owner_ids = {row["owner_id"] for row in rows}
         async with self.db.read() as conn:
-            urls = await repo.endpoints_of(conn, app_ids)
-            keys = await repo.active_secrets(conn, app_ids, now_us())
+            urls = await repo.endpoints_of(conn, owner_ids)
+            keys = await repo.active_secrets(conn, owner_ids, now_us())
         unsent = []
         for row in rows:
-            app_id = row["app_id"]
-            if app_id not in urls or not keys.get(app_id):
+            owner_id = row["owner_id"]
+            if owner_id not in urls or not keys.get(owner_id):
                 unsent.append(row["delivery_id"])  # its configuration changed meanwhile
                 continue
-            self._start(client, row, urls[app_id], keys[app_id], claim)
+            self._start(client, row, urls[owner_id], keys[owner_id], claim)
         if unsent:
             async with self.db.write() as conn:
                 await repo.release(conn, unsent, claim)
@@ -157,7 +157,7 @@ class Worker:
 
     async def _claim(self, free: int) -> tuple[list[RowMapping], int]:
         now = now_us()
-        busy = [app_id for app_id in self.in_flight if self._room(app_id) <= 0]
+        busy = [owner for owner in self.in_flight if self._room(owner) <= 0]
         async with self.db.read() as conn:
             candidates = await repo.due(conn, now, CANDIDATES, busy)
         chosen = self._choose(candidates, free)
@@ -211,27 +211,27 @@ class Worker:
 
     def _choose(self, candidates: list[RowMapping], free: int) -> list[str]:
         """Oldest due first, no more per endpoint than it has room for."""
-        room = {row["app_id"]: self._room(row["app_id"]) for row in candidates}
+        room = {row["owner_id"]: self._room(row["owner_id"]) for row in candidates}
         chosen: list[str] = []
         for row in candidates:
             if len(chosen) == free:
                 break
-            if room[row["app_id"]] > 0:
-                room[row["app_id"]] -= 1
+            if room[row["owner_id"]] > 0:
+                room[row["owner_id"]] -= 1
                 chosen.append(row["delivery_id"])
         return chosen
 
     async def _park(self) -> None:
         async with self.db.read() as conn:
-            app_ids = await repo.apps_to_park(conn, now_us())
-        if not app_ids:
+            owner_ids = await repo.owners_to_park(conn, now_us())
+        if not owner_ids:
             return
         async with self.db.write() as conn:
-            await repo.lock_apps(conn, app_ids)
-            await repo.park(conn, app_ids, now_us())
+            await repo.lock_owners(conn, owner_ids)
+            await repo.park(conn, owner_ids, now_us())
 
-    def _room(self, app_id: str) -> int:
-        return MAX_PER_ENDPOINT - self.in_flight[app_id]
+    def _room(self, owner_id: str) -> int:
+        return MAX_PER_ENDPOINT - self.in_flight[owner_id]
 
     async def _idle(self) -> None:
         """Wait for the next poll, or less if an attempt ends and frees room."""
@@ -243,8 +243,8 @@ class Worker:
     def _start(
         self, client: httpx.AsyncClient, row: RowMapping, url: str, keys: list[str], claim: int
     ) -> None:
-        delivery_id, app_id = row["delivery_id"], row["app_id"]
-        self.in_flight[app_id] += 1
+        delivery_id, owner_id = row["delivery_id"], row["owner_id"]
+        self.in_flight[owner_id] += 1
         lease = self.claims[delivery_id] = _Lease(claim)
         task = asyncio.create_task(self._attempt(client, dict(row), url, keys, lease))
         self.tasks.add(task)
@@ -252,9 +252,9 @@ class Worker:
         def done(finished: asyncio.Task[None]) -> None:
             self.tasks.discard(finished)
             self.claims.pop(delivery_id, None)
-            self.in_flight[app_id] -= 1
-            if self.in_flight[app_id] <= 0:
-                del self.in_flight[app_id]
+            self.in_flight[owner_id] -= 1
+            if self.in_flight[owner_id] <= 0:
+                del self.in_flight[owner_id]
             self.wake.set()
 
         task.add_done_callback(done)
@@ -324,7 +324,7 @@ class Worker:
                 },
             )
             if outcome.gone:
-                await repo.disable_endpoint(conn, row["app_id"], url, now)
+                await repo.disable_endpoint(conn, row["owner_id"], url, now)
         seconds = attempt.latency_ms / 1000 if attempt.latency_ms is not None else None
         if outcome.status_code is None:
             metrics.record_webhook_attempt("error")
