@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.db.statements import Executor, Statement, dialect_of
+from upnext.db.statements import Executor, Raw, Statement, dialect_of, pipelined
 from upnext.db.tables import app_media, avails, items, platform_data, session_contexts, sessions
 from upnext.kit.pagination import Page
 from upnext.portal.media import media_urls
@@ -128,7 +128,10 @@ _SESSION_VIEW = Statement(
 async def session_view(conn: Executor, platform_id: str, session_id: str) -> SessionView | None:
     """The session's visible contexts with their apps' extras; None if no such session."""
     params = {"platform_id": platform_id, "session_id": session_id}
-    rows = await _SESSION_VIEW.rows(conn, params)
+    return _session_view(await _SESSION_VIEW.rows(conn, params))
+
+
+def _session_view(rows: Sequence[Sequence[Any]]) -> SessionView | None:
     if not rows:
         return None
     # At least one row per attached context (one NULL row for a session without any).
@@ -371,6 +374,87 @@ def page_body(
     else:
         parts.append(b"]}")
     return b"".join(parts)
+
+
+@functools.cache
+def _lateral(one_context: bool, retention: bool) -> tuple[Statement, Statement]:
+    """PostgreSQL: the page of a session's visible contexts (or of ``:context_id`` among
+    them) and its total, each by the session alone, not by the contexts' ids: so they go
+    in one round trip with the session view (``pipelined``). Each context's newest
+    ``:depth`` rows come from its own index range (``LATERAL``)."""
+    visible = select(session_contexts.c.context_id).join(
+        avails,
+        and_(
+            avails.c.app_id == session_contexts.c.app_id,
+            avails.c.platform_id == session_contexts.c.platform_id,
+            avails.c.enabled.is_(True),
+        ),
+    )
+    visible = visible.where(
+        session_contexts.c.platform_id == bindparam("platform_id"),
+        session_contexts.c.session_id == bindparam("session_id"),
+    )
+    if one_context:
+        visible = visible.where(session_contexts.c.context_id == bindparam("context_id"))
+    shown = visible.cte("shown")
+    newest = (
+        select(*_PAGE)
+        .where(items.c.context_id == shown.c.context_id, _visible_bound(retention))
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("depth"))
+        .lateral("newest")
+    )
+    page = (
+        select(newest)
+        .select_from(shown.join(newest, true()))
+        .order_by(
+            newest.c.updated_at.desc(), newest.c.context_id.desc(), newest.c.content_id.desc()
+        )
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    total = (
+        select(func.count())
+        .select_from(items)
+        .where(items.c.context_id.in_(select(shown.c.context_id)), _visible_bound(retention))
+    )
+    return Statement(page), Statement(total)
+
+
+async def session_read(
+    conn: Raw,
+    platform_id: str,
+    session_id: str,
+    context_id: str | None,
+    page: Page,
+    view: ListView,
+    media_base: str,
+) -> bytes | None:
+    """The page of a session's list (``context_id``: of that context alone) as JSON; None
+    when there is no such session or that context is not visible in it (the caller names
+    the reason). On PostgreSQL the session view, page and total are one round trip."""
+    if dialect_of(conn) != "postgresql" or view.shaped:
+        found = await session_view(conn, platform_id, session_id)
+        if found is None or (context_id is not None and context_id not in found.context_ids):
+            return None
+        ids = found.context_ids if context_id is None else [context_id]
+        return await session_page(conn, found, ids, page, view, media_base)
+    params: dict[str, Any] = {"platform_id": platform_id, "session_id": session_id}
+    if context_id is not None:
+        params["context_id"] = context_id
+    params.update(
+        now=view.now, depth=page.offset + page.limit, limit=page.limit, offset=page.offset
+    )
+    if view.max_age_us is not None:
+        params["cutoff"] = view.now - view.max_age_us
+    rows_of, total_of = _lateral(context_id is not None, view.max_age_us is not None)
+    view_rows, rows, counted = await pipelined(
+        conn, [(_SESSION_VIEW, params), (rows_of, params), (total_of, params)]
+    )
+    found = _session_view(view_rows)
+    if found is None or (context_id is not None and context_id not in found.context_ids):
+        return None
+    return page_body(rows, int(counted[0][0]), page, found.fragments(media_base))
 
 
 async def session_page(

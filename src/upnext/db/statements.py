@@ -13,7 +13,7 @@ Any other driver goes through SQLAlchemy as usual.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -111,12 +111,44 @@ class Statement:
         found = [tuple(row) for row in result] if result.returns_rows else []
         return found, int(getattr(result, "rowcount", 0))
 
+    def positional(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL for ``dialect`` and its parameters in placeholder order."""
+        compiled = self._compile(dialect)
+        values = {**compiled.defaults, **params} if compiled.defaults else params
+        return compiled.sql, [values[name] for name in compiled.positions]
+
     async def first(self, conn: Executor, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row as a mapping of column names, or None."""
         rows = await self.rows(conn, params)
         if not rows:
             return None
         return dict(zip(self._names, rows[0], strict=True))
+
+
+async def pipelined(
+    conn: Raw, calls: Sequence[tuple[Statement, Mapping[str, Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement. On PostgreSQL they go in one round trip (psycopg's
+    pipeline mode: every statement is sent before any answer is awaited), so statements
+    that do not depend on each other's answers cost one round trip between them; anywhere
+    else they simply run one after another."""
+    driver = conn.driver
+    if not isinstance(driver, psycopg.AsyncConnection):
+        return [await statement.rows(conn, params) for statement, params in calls]
+    cursors, sql = [], ""
+    try:
+        async with driver.pipeline():
+            for statement, params in calls:
+                sql, positional = statement.positional(conn.dialect, params)
+                cursor = psycopg.AsyncRawCursor(driver)
+                await cursor.execute(sql, positional)
+                cursors.append(cursor)
+        return [list(await cursor.fetchall()) for cursor in cursors]
+    except psycopg.Error as error:  # as Statement raises them (see _execute)
+        raise DBAPIError.instance(sql, None, error, psycopg.Error) from error
+    finally:
+        for cursor in cursors:
+            await cursor.close()
 
 
 async def _driver(conn: AsyncConnection) -> Any:

@@ -89,12 +89,13 @@ async def _items(raw: Raw, platform_id: str, scope: Scope, context_id: str | Non
     page = _page(scope["query_string"], _ITEM_QUERY)
     settings: Settings = scope["app"].state.settings
     session_id = scope["upnext.path"]["session_id"]
-    found = await readmodel.session_view(raw, platform_id, session_id)
-    if found is None or (context_id is not None and context_id not in found.context_ids):
-        raise Fallback  # the documented route names the reason
-    context_ids = found.context_ids if context_id is None else [context_id]
     view = contexts.list_view(settings.item_ttl_days)
-    return await readmodel.session_page(raw, found, context_ids, page, view, settings.media_base)
+    body = await readmodel.session_read(
+        raw, platform_id, session_id, context_id, page, view, settings.media_base
+    )
+    if body is None:
+        raise Fallback  # the documented route names the reason
+    return body
 
 
 async def _attached(raw: Raw, platform_id: str, scope: Scope) -> bytes:
