@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from tests.factories import World
+from tests.factories import World, make_item
 from upnext import metrics
 from upnext.webhooks.service import queue_event
 
@@ -88,3 +88,32 @@ async def test_metrics_show_queue_depth_pool_and_webhook_outcomes(
     assert _sample(body, "upnext_webhook_attempt_duration_seconds_count") >= 1
     assert _sample(body, "upnext_db_pool_connections", pool="writer", state="size") >= 1
     assert "upnext_rate_limited_total" in body
+
+
+async def test_the_lean_paths_count_under_their_routes_templates(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    platform = await world.platform()
+    app = await world.app(platforms=(platform,))
+    await world.put_item(app, "lean-ctx")
+    await world.attach(platform, "lean-session", app, "lean-ctx")
+    calls = [
+        ("GET", "/v1/sessions/upnext/lean-session", "/v1/sessions/upnext/{session_id}"),
+        ("GET", "/v1/sessions/upnext/lean-session/lean-ctx", "/v1/sessions/upnext/{session_id}/{context_id}"),
+        ("GET", "/v1/sessions/upnext/lean-session/contexts", "/v1/sessions/upnext/{session_id}/contexts"),
+        ("PUT", "/v1/contexts/upnext/lean-ctx", "/v1/contexts/upnext/{context_id}"),
+    ]  # fmt: skip
+    before = (await client.get("/metrics")).text
+    for method, path, _ in calls:
+        auth = app.auth if method == "PUT" else platform.auth
+        body = make_item(content_id="again") if method == "PUT" else None
+        r = await client.request(method, path, json=body, auth=auth)
+        assert r.status_code == 200, r.text
+    after = (await client.get("/metrics")).text
+    for method, path, route in calls:
+        label = {"method": method, "route": route, "status": "200"}
+        try:
+            start = _sample(before, "upnext_http_requests_total", **label)
+        except AssertionError:
+            start = 0.0
+        assert _sample(after, "upnext_http_requests_total", **label) == start + 1, path
