@@ -97,12 +97,13 @@ async def test_the_lean_paths_count_under_their_routes_templates(
     app = await world.app(platforms=(platform,))
     await world.put_item(app, "lean-ctx")
     await world.attach(platform, "lean-session", app, "lean-ctx")
+    s, c = "/v1/sessions/upnext/", "/v1/contexts/upnext/"
     calls = [
-        ("GET", "/v1/sessions/upnext/lean-session", "/v1/sessions/upnext/{session_id}"),
-        ("GET", "/v1/sessions/upnext/lean-session/lean-ctx", "/v1/sessions/upnext/{session_id}/{context_id}"),
-        ("GET", "/v1/sessions/upnext/lean-session/contexts", "/v1/sessions/upnext/{session_id}/contexts"),
-        ("PUT", "/v1/contexts/upnext/lean-ctx", "/v1/contexts/upnext/{context_id}"),
-    ]  # fmt: skip
+        ("GET", f"{s}lean-session", f"{s}{{session_id}}"),
+        ("GET", f"{s}lean-session/lean-ctx", f"{s}{{session_id}}/{{context_id}}"),
+        ("GET", f"{s}lean-session/contexts", f"{s}{{session_id}}/contexts"),
+        ("PUT", f"{c}lean-ctx", f"{c}{{context_id}}"),
+    ]
     before = (await client.get("/metrics")).text
     for method, path, _ in calls:
         auth = app.auth if method == "PUT" else platform.auth
