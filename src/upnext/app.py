@@ -20,6 +20,7 @@ from upnext.idempotency import service as idempotency
 from upnext.kit import etag
 from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS, SecurityHeaders
 from upnext.kit.limits import BodyLimit
+from upnext.kit.openapi import PUBLIC, Operation, edit_operations, problem
 from upnext.kit.ratelimit import MemoryCounter, Quota, RateLimit, RedisCounter
 from upnext.observability import Observe, configure_logging
 from upnext.operations.endpoints import router as operations_router
@@ -36,6 +37,8 @@ Publishers write each user's items to a *Context*; platforms attach their users'
 to a *Session* and read one aggregated, newest-first list. Authenticate with HTTP Basic
 (`key_id` as user, `secret` as password). Errors are `application/problem+json`.
 """
+
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
 
 
 async def start(app: FastAPI, settings: Settings) -> Database:
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        license_info=LICENSE,
+        servers=[{"url": settings.media_base, "description": "This service (UPNEXT_PUBLIC_URL)"}],
     )
     app.state.settings = settings
     errors.install(app)
@@ -78,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/portal", create_portal(app))
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], openapi_extra=PUBLIC)
     async def healthz(conn: Conn) -> dict[str, str]:
         """200 when the database answers."""
         await conn.execute(text("SELECT 1"))
@@ -110,6 +115,7 @@ def _protect(app: FastAPI, settings: Settings) -> None:
             applies=lambda path: path.startswith("/v1/"),
             on_limited=metrics.record_rate_limited,
         )
+        edit_operations(app, _document_rate_limit)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(
@@ -137,6 +143,11 @@ def _protect(app: FastAPI, settings: Settings) -> None:
         headers_for=lambda path: BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS,
     )
     app.add_middleware(Observe)
+
+
+def _document_rate_limit(path: str, _: str, operation: Operation) -> None:
+    if path.startswith("/v1/"):
+        operation["responses"].setdefault("429", problem(429))
 
 
 def main_app() -> FastAPI:

@@ -12,7 +12,7 @@ from starlette.types import Scope
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
 from upnext.kit.idempotency import WRITE_METHODS, Idempotency, Outcome, Replay
-from upnext.kit.openapi import Operation, edit_operations
+from upnext.kit.openapi import Operation, edit_operations, problem
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
 from upnext.portal import service as portal
@@ -108,8 +108,22 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+REUSED = "idempotency_key_reused: this Idempotency-Key was used with another request"
+IN_FLIGHT = "idempotency_in_flight: the first request with this Idempotency-Key is still running"
+
+
 def _applies(path: str) -> bool:
     return path.startswith("/v1/")
+
+
+def _document(operation: Operation) -> None:
+    """The header, and the answers it adds to the operation's own."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+    responses = operation["responses"]
+    for status, answer in ((422, REUSED), (409, IN_FLIGHT)):
+        own = responses.get(str(status))
+        description = f"{own['description']}; or {answer}" if own else answer
+        responses[str(status)] = problem(status, description)
 
 
 def install(app: FastAPI) -> None:
@@ -121,6 +135,6 @@ def install(app: FastAPI) -> None:
 
     def document(path: str, method: str, operation: Operation) -> None:
         if _applies(path) and method.upper() in WRITE_METHODS:
-            operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            _document(operation)
 
     edit_operations(app, document)

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from upnext.kit.problems import PROBLEM_JSON
+
 
 class ProblemField(BaseModel):
     field: str
@@ -26,14 +28,19 @@ class Problem(BaseModel):
     errors: list[ProblemField] | None = None
 
 
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+PUBLIC: dict[str, Any] = {"security": []}
+"""``openapi_extra=`` of a route that needs no key: its operation says so."""
+
 _DESCRIPTIONS = {
-    400: "Malformed request: bad JSON, ids or paging parameters",
+    400: "Malformed request: bad JSON, ids, unknown or invalid query parameters",
     401: "Missing, unknown or revoked key",
     403: "The key may not do this",
     404: "Not found",
     409: "Conflict with the current state",
     413: "Request body too large",
     422: "A field is missing or wrong",
+    429: "Too many requests for this key; retry after Retry-After seconds",
     503: "The database is unavailable; retry after Retry-After seconds",
 }
 
@@ -56,25 +63,78 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def problem(status: int, description: str | None = None) -> dict[str, Any]:
+    """One OpenAPI response object: a problem+json document with ``status``."""
+    return {
+        "description": description or _DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+
+
 class Message(BaseModel):
     message: str = "Success"
 
 
 Operation = dict[str, Any]
+Document = dict[str, Any]
+
+
+def edit_document(app: FastAPI, edit: Callable[[Document], None]) -> None:
+    """Call ``edit(document)`` on the app's OpenAPI document, once, when it is first built."""
+    generate = app.openapi
+
+    def openapi() -> Document:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        edit(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def edit_operations(app: FastAPI, edit: Callable[[str, str, Operation], None]) -> None:
     """Call ``edit(path, method, operation)`` on every operation of the app's schema, once,
     when it is first built: for middleware that adds headers or answers no route declares."""
-    generate = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = generate()
-        for path, operations in schema["paths"].items():
+    def each(document: Document) -> None:
+        for path, operations in document["paths"].items():
             for method, operation in operations.items():
                 edit(path, method, operation)
-        return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    edit_document(app, each)
+
+
+_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def problems_only(document: Document) -> None:
+    """Make every error response of the document what the handlers send: problem+json.
+
+    FastAPI documents a ``responses=`` model under ``application/json`` and adds its own
+    ``422`` (``HTTPValidationError``) to every operation with parameters. The handlers in
+    ``upnext.errors`` answer a bad path or query with ``400`` and a bad body with ``422``,
+    always as problem+json: so the 422 stays only where there is a body, and every
+    request with a body may also be ``413``.
+    """
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if _is_fastapi_422(responses.get("422")):
+                del responses["422"]
+            if "requestBody" in operation:
+                responses.setdefault("413", problem(413))
+                responses.setdefault("422", problem(422))
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+
+
+def _is_fastapi_422(response: dict[str, Any] | None) -> bool:
+    if response is None:
+        return False
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))

@@ -16,7 +16,7 @@ from upnext.deps import (
     PublisherReader,
 )
 from upnext.identifiers import ServerId
-from upnext.kit.openapi import errors, problems
+from upnext.kit.openapi import PUBLIC, errors, problems
 from upnext.kit.pagination import ItemPage, ListObject, list_object
 from upnext.kit.problems import Invalid
 from upnext.kit.responses import JSON, json_response, no_content
@@ -36,9 +36,8 @@ from upnext.portal.schemas import (
     KeyOut,
     NameIn,
     PlatformApp,
-    PlatformDataKey,
+    PlatformData,
     PlatformDataOut,
-    PlatformDataValue,
     PlatformOut,
 )
 from upnext.webhooks.addresses import check_webhook_url
@@ -228,7 +227,7 @@ async def list_platform_apps(
 async def set_platform_data(
     platform_id: ServerId,
     app_id: ServerId,
-    body: Annotated[dict[PlatformDataKey, PlatformDataValue], Body()],
+    body: Annotated[PlatformData, Body()],
     conn: Conn,
     caller: PlatformCaller,
 ) -> JSON:
@@ -242,7 +241,13 @@ media = APIRouter(tags=["media"])
 
 @media.get(
     "/media/{app_id}/{file_name}",
-    responses={200: {"content": {"image/png": {}}}, 304: {}, **problems(400, 404)},
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+        304: {"description": "Not modified: the If-None-Match tag is current"},
+        **problems(400, 404),
+    },
+    openapi_extra=PUBLIC,
 )
 async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Conn) -> Response:
     """An uploaded media file: public and cacheable (ETag, If-None-Match)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
 from upnext.kit.models import RequestModel
@@ -29,14 +29,16 @@ class SessionContextOut(BaseModel):
 class ItemListQuery(BaseModel):
     """The query of a session's item lists, validated as one model: FastAPI resolves each
     separate parameter or dependency on its own, which on these hot reads cost more than
-    the SQL. Unknown parameters are ignored, as for every other endpoint."""
+    the SQL. An unknown parameter is refused (400 naming it), as for every other list."""
+
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=200, description="Items to return (1-200).")
     next_key: int = Field(0, ge=0, le=MAX_OFFSET, description="Index of the first item to return.")
     per_series: bool = Field(
         False,
         description="Extension: 1 keeps only the newest item of each series_id per app.",
-        examples=[1],
+        examples=[True],
     )
     per_app_limit: int | None = Field(
         None, ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
