@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-_declared: dict[int, frozenset[str]] = {}
+_NAMES = "upnext_query_names"
 
 
 def _names(dependant: Dependant) -> Iterator[str]:
@@ -30,10 +30,12 @@ def _names(dependant: Dependant) -> Iterator[str]:
 
 
 def declared(route: APIRoute) -> frozenset[str]:
-    """The query parameter names the route's operation declares."""
-    names = _declared.get(id(route))
+    """The query parameter names the route's operation declares, worked out once per route
+    and kept on it (routes compare by value, so they cannot key a weak mapping)."""
+    names: frozenset[str] | None = getattr(route, _NAMES, None)
     if names is None:
-        names = _declared[id(route)] = frozenset(_names(route.dependant))
+        names = frozenset(_names(route.dependant))
+        setattr(route, _NAMES, names)
     return names
 
 
