@@ -97,6 +97,14 @@ async def test_the_declared_parameters_still_work(client: httpx.AsyncClient, wor
         auth=ADMIN,
     )
     assert r.status_code == 200, r.text
+    for path in ("/v1/sessions/upnext/session-q", "/v1/sessions/upnext/session-q/contexts"):
+        # The operator's parameter, tolerated from a platform key that names itself.
+        r = await client.get(
+            path, params={"platform_id": ids["platform_id"]}, auth=keys["platform"]
+        )
+        assert r.status_code == 200, r.text
+        r = await client.get(path, params={"platform_id": "PL1"}, auth=keys["platform"])
+        assert r.status_code == 403, r.text
     r = await client.get(
         f"/v1/apps/{ids['app_id']}/webhook-deliveries",
         params={"status": "pending", "limit": 1},

@@ -20,14 +20,20 @@ from upnext.kit.openapi import Message, errors
 from upnext.kit.pagination import ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 from upnext.sessions import service
-from upnext.sessions.schemas import AttachIn, HideIn, ItemListQuery, SessionContextOut
+from upnext.sessions.schemas import (
+    PLATFORM_ID_DESCRIPTION,
+    AttachIn,
+    HideIn,
+    ItemListQuery,
+    SessionContextOut,
+)
 from upnext.settings import Settings
 
 router = APIRouter(prefix="/v1/sessions/upnext", tags=["sessions"])
 
 AdminPlatform = Annotated[
     str | None,
-    Query(max_length=64, description="Operator keys only: whose session to read."),
+    Query(max_length=64, description=PLATFORM_ID_DESCRIPTION),
 ]
 
 

@@ -26,6 +26,13 @@ class SessionContextOut(BaseModel):
     created_at: str
 
 
+PLATFORM_ID_DESCRIPTION = (
+    "Operator keys: whose session to read (needed only when several platforms use the "
+    "session id). A platform key may name its own platform, which changes nothing; "
+    "another platform's is 403."
+)
+
+
 class ItemListQuery(BaseModel):
     """The query of a session's item lists, validated as one model: FastAPI resolves each
     separate parameter or dependency on its own, which on these hot reads cost more than
@@ -43,9 +50,7 @@ class ItemListQuery(BaseModel):
     per_app_limit: int | None = Field(
         None, ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
     )
-    platform_id: str | None = Field(
-        None, max_length=64, description="Operator keys only: whose session to read."
-    )
+    platform_id: str | None = Field(None, max_length=64, description=PLATFORM_ID_DESCRIPTION)
 
     @property
     def page(self) -> Page:
