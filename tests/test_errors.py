@@ -31,3 +31,16 @@ async def test_405_allows_every_documented_method(
     assert r.headers["allow"] == allow
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "method_not_allowed"
+
+
+async def test_405_comes_before_an_idempotency_key(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "key-405"}
+    r = await client.post("/v1/admin/platforms", json={"name": "TV"}, headers=headers, auth=ADMIN)
+    assert r.status_code == 201
+    # The same key on a method the path does not serve: 405, not 422 key reused.
+    r = await client.put("/v1/admin/platforms", json={"name": "TV"}, headers=headers, auth=ADMIN)
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, POST"
+    r = await client.post("/v1/admin/platforms", json={"name": "TV"}, headers=headers, auth=ADMIN)
+    assert r.status_code == 201
+    assert r.headers["idempotent-replayed"] == "true"

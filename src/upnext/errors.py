@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from upnext.kit.openapi import Document, edit_document, problem, problems_only
+from upnext.kit.openapi import Document, edit_document, path_index, problem, problems_only
 from upnext.kit.problems import FieldError, UpNextError, problem_response, render
 
 log = logging.getLogger("upnext")
@@ -66,32 +65,10 @@ async def on_upnext_error(_: Request, exc: Exception) -> Response:
     return response
 
 
-PathMethods = tuple[re.Pattern[str], tuple[bool, ...], frozenset[str]]
-
-
-def _path_methods(document: Document) -> list[PathMethods]:
-    table = []
-    for template, operations in document["paths"].items():
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-        templated = tuple(part.startswith("{") for part in template.split("/"))
-        table.append((re.compile(pattern), templated, frozenset(m.upper() for m in operations)))
-    return table
-
-
 def allowed_methods(request: Request) -> str:
-    """The documented methods of the path the request names. Starlette's 405 lists only
-    those of the first route whose path matched; and as OpenAPI matches paths, a literal
-    segment wins over a template (``/{context_id}/items`` over ``/{context_id}/{content_id}``)."""
-    table = getattr(request.app.state, "path_methods", None)
-    if table is None:
-        table = request.app.state.path_methods = _path_methods(request.app.openapi())
-    matches = [
-        (templated, ms) for regex, templated, ms in table if regex.fullmatch(request.url.path)
-    ]
-    if not matches:
-        return ""
-    best = min(templated for templated, _ in matches)
-    return ", ".join(sorted({m for templated, ms in matches if templated == best for m in ms}))
+    """The documented methods of the request's path: Starlette's 405 lists only those of
+    the first route whose path matched, and several routes share a path here."""
+    return ", ".join(sorted(path_index(request.app).methods(request.url.path)))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,7 @@ from starlette.types import Scope
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
 from upnext.kit.idempotency import WRITE_METHODS, Idempotency, Outcome, Replay
-from upnext.kit.openapi import Operation, edit_operations, problem
+from upnext.kit.openapi import Operation, edit_operations, path_index, problem
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
 from upnext.portal import service as portal
@@ -131,7 +131,14 @@ def install(app: FastAPI) -> None:
 
     Call before the body-size middleware is added, so that bodies are capped first.
     """
-    app.add_middleware(Idempotency, store=DatabaseStore(app), applies=_applies)
+
+    def applies(scope: Scope) -> bool:
+        # A method the path does not serve is 405 whatever the key: a key reused on it
+        # must not answer 422 first, and nothing runs that could be replayed.
+        path: str = scope["path"]
+        return _applies(path) and scope["method"] in path_index(app).methods(path)
+
+    app.add_middleware(Idempotency, store=DatabaseStore(app), applies=applies)
 
     def document(path: str, method: str, operation: Operation) -> None:
         if _applies(path) and method.upper() in WRITE_METHODS:

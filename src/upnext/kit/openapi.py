@@ -3,6 +3,7 @@ middleware to document what routes do not declare themselves."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -138,3 +139,32 @@ def _is_fastapi_422(response: dict[str, Any] | None) -> bool:
         return False
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
     return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
+
+
+class PathIndex:
+    """Which methods the document lists for a concrete request path. As OpenAPI matches
+    paths, a literal segment wins over a template: ``/c1/items`` is the path
+    ``/{context_id}/items``, not ``/{context_id}/{content_id}``."""
+
+    def __init__(self, document: Document) -> None:
+        self._paths = []
+        for template, operations in document["paths"].items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            templated = tuple(part.startswith("{") for part in template.split("/"))
+            methods = frozenset(m.upper() for m in operations)
+            self._paths.append((re.compile(pattern), templated, methods))
+
+    def methods(self, path: str) -> frozenset[str]:
+        matches = [(t, ms) for regex, t, ms in self._paths if regex.fullmatch(path)]
+        if not matches:
+            return frozenset()
+        best = min(templated for templated, _ in matches)
+        return frozenset(m for templated, ms in matches if templated == best for m in ms)
+
+
+def path_index(app: FastAPI) -> PathIndex:
+    """The app's ``PathIndex``, built from its document at first use."""
+    index: PathIndex | None = getattr(app.state, "path_index", None)
+    if index is None:
+        index = app.state.path_index = PathIndex(app.openapi())
+    return index
