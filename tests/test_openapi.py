@@ -92,3 +92,12 @@ def test_servers_and_license() -> None:
 def test_no_429_is_documented_without_a_rate_limit() -> None:
     document = create_app(Settings(database_url="sqlite://", rate_limit_per_minute=0)).openapi()
     assert all("429" not in op["responses"] for _, _, op in _operations(document))
+
+
+def test_media_file_names_are_listed(document: dict[str, Any]) -> None:
+    from upnext.portal.media import MEDIA_FILES
+
+    for method in ("put", "delete"):
+        operation = document["paths"]["/v1/apps/{app_id}/media/{file_name}"][method]
+        (name,) = [p for p in operation["parameters"] if p["name"] == "file_name"]
+        assert name["schema"]["enum"] == list(MEDIA_FILES)
