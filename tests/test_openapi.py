@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from upnext.app import create_app
+from upnext.portal.media import MEDIA_FILES
 from upnext.settings import Settings
 
 PUBLIC = {
@@ -95,8 +96,6 @@ def test_no_429_is_documented_without_a_rate_limit() -> None:
 
 
 def test_media_file_names_are_listed(document: dict[str, Any]) -> None:
-    from upnext.portal.media import MEDIA_FILES
-
     for method in ("put", "delete"):
         operation = document["paths"]["/v1/apps/{app_id}/media/{file_name}"][method]
         (name,) = [p for p in operation["parameters"] if p["name"] == "file_name"]
