@@ -163,6 +163,7 @@ def test_schemathesis_finds_nothing(world: World, role: str, tmp_path: Path) -> 
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False
     )
     if run.returncode != 0:
-        state = "running" if world.server.is_running() else "exited"
+        code = world.server.process.poll()
+        state = "running" if code is None else f"exited with {code}"
         log = world.server.stdout()[-4000:]
         pytest.fail(f"{run.stdout}{run.stderr}\n--- server ({state}), last output:\n{log}")
