@@ -23,6 +23,7 @@ from upnext.handoffs.endpoints import router as handoffs_router
 from upnext.idempotency import service as idempotency
 from upnext.kit import etag
 from upnext.kit.headers import API_HEADERS, BROWSER_HEADERS
+from upnext.kit.openapi import PUBLIC, Operation, edit_operations, problem
 from upnext.kit.ratelimit import Limiter, MemoryCounter, Quota, RedisCounter
 from upnext.observability import configure_logging
 from upnext.operations.endpoints import router as operations_router
@@ -40,6 +41,8 @@ Publishers write each user's items to a *Context*; platforms attach their users'
 to a *Session* and read one aggregated, newest-first list. Authenticate with HTTP Basic
 (`key_id` as user, `secret` as password). Errors are `application/problem+json`.
 """
+
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
 
 
 async def start(app: FastAPI, settings: Settings) -> Database:
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # UpNext's metrics are Prometheus' (upnext.metrics): FastAPI's own OpenTelemetry
         # hooks would only ask, on every request, whether a provider was configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        license_info=LICENSE,
+        servers=[{"url": settings.media_base, "description": "This service (UPNEXT_PUBLIC_URL)"}],
     )
     app.state.settings = settings
     errors.install(app)
@@ -95,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/portal", create_portal(app))
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], openapi_extra=PUBLIC)
     async def healthz(conn: Conn) -> dict[str, str]:
         """200 when the database answers."""
         await conn.execute(text("SELECT 1"))
@@ -107,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Replay,
         conditional=_api,
         store=idempotency.DatabaseStore(app),
-        idempotent=idempotency.applies,
+        idempotent=idempotency.honoured(app),
     )
     app.edge = _edge(app, settings)
     return app
@@ -156,6 +161,7 @@ def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         app.state.rate_limiter = counter
         quota = Quota(settings.rate_limit_per_minute, 60)
         limiter = Limiter(counter=counter, quota=quota, on_limited=metrics.record_rate_limited)
+        edit_operations(app, _document_rate_limit)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
 
     def wrap(stack: ASGIApp) -> ASGIApp:
@@ -163,6 +169,11 @@ def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
         return Edge(stack, policy=policy, limiter=limiter, origins=origins, lean=lean)
 
     return wrap
+
+
+def _document_rate_limit(path: str, _: str, operation: Operation) -> None:
+    if path.startswith("/v1/"):
+        operation["responses"].setdefault("429", problem(429))
 
 
 def main_app() -> FastAPI:

@@ -144,7 +144,7 @@ def _adding(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
 
 class Replay:
     """Conditional ``GET``s and idempotent writes: ETags and ``304`` on JSON ``GET``s
-    whose path ``conditional``; ``Idempotency-Key`` on writes whose path ``idempotent``."""
+    whose path ``conditional``; ``Idempotency-Key`` on the writes ``idempotent`` selects."""
 
     def __init__(
         self,
@@ -152,7 +152,7 @@ class Replay:
         *,
         conditional: Callable[[str], bool],
         store: Store,
-        idempotent: Callable[[str], bool],
+        idempotent: Callable[[Scope], bool],
     ) -> None:
         self.app = app
         self.get = ConditionalGet(app, conditional)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from upnext.kit.openapi import Document, edit_document, path_index, problem, problems_only
 from upnext.kit.problems import FieldError, UpNextError, problem_response, render
 
 log = logging.getLogger("upnext")
@@ -34,7 +35,7 @@ def _field(loc: Sequence[Any]) -> str:
 
 def _message(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
-        return "unknown field"
+        return "unknown parameter" if error["loc"][:1] == ("query",) else "unknown field"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
@@ -64,12 +65,20 @@ async def on_upnext_error(_: Request, exc: Exception) -> Response:
     return response
 
 
-async def on_http_error(_: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> str:
+    """The documented methods of the request's path: Starlette's 405 lists only those of
+    the first route whose path matched, and several routes share a path here."""
+    return ", ".join(sorted(path_index(request.app).methods(request.url.path)))
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title, code = _TITLES.get(exc.status_code, ("Error", "error"))
     headers = dict(exc.headers or {})
     if exc.status_code == 401:
         headers.update(_BASIC)
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     detail = str(exc.detail) if exc.detail else title
     return problem_response(exc.status_code, title, detail, code, headers=headers)
 
@@ -98,7 +107,18 @@ async def on_unexpected(_: Request, exc: Exception) -> Response:
     return problem_response(500, "Internal error", "An unexpected error occurred.", "internal")
 
 
+def document(document: Document) -> None:
+    """What these handlers send, in the OpenAPI document: every error is problem+json,
+    and any operation that reads the database may be 503."""
+    problems_only(document)
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path != "/metrics":  # serves its other metrics when the database is down
+                operation["responses"].setdefault("503", problem(503))
+
+
 def install(app: FastAPI) -> None:
+    edit_document(app, document)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(UpNextError, on_upnext_error)
     app.add_exception_handler(HTTPException, on_http_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
@@ -13,7 +14,7 @@ from starlette.types import Scope
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
 from upnext.kit.idempotency import WRITE_METHODS, Outcome, Replay
-from upnext.kit.openapi import Operation, edit_operations
+from upnext.kit.openapi import Operation, edit_operations, path_index, problem
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
 from upnext.portal import service as portal
@@ -114,6 +115,9 @@ IDEMPOTENCY_PARAMETER = {
 # expires), so the header is not honoured there.
 _UNSTORED = re.compile(r"^/v1/contexts/upnext/[^/]+/handoffs$")
 
+REUSED = "idempotency_key_reused: this Idempotency-Key was used with another request"
+IN_FLIGHT = "idempotency_in_flight: the first request with this Idempotency-Key is still running"
+
 
 def applies(path: str) -> bool:
     """Whether writes to ``path`` honour ``Idempotency-Key`` (not the handoff mint: its
@@ -121,12 +125,34 @@ def applies(path: str) -> bool:
     return path.startswith("/v1/") and _UNSTORED.match(path) is None
 
 
+def honoured(app: FastAPI) -> Callable[[Scope], bool]:
+    """Which requests have their ``Idempotency-Key`` honoured (``kit.idempotency``, with a
+    ``DatabaseStore``): writes to a path that ``applies``, by a method the path serves."""
+
+    def check(scope: Scope) -> bool:
+        # A method the path does not serve is 405 whatever the key: a key reused on it
+        # must not answer 422 first, and nothing runs that could be replayed.
+        path: str = scope["path"]
+        return applies(path) and scope["method"] in path_index(app).methods(path)
+
+    return check
+
+
+def _document(operation: Operation) -> None:
+    """The header, and the answers it adds to the operation's own."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+    responses = operation["responses"]
+    for status, answer in ((422, REUSED), (409, IN_FLIGHT)):
+        own = responses.get(str(status))
+        description = f"{own['description']}; or {answer}" if own else answer
+        responses[str(status)] = problem(status, description)
+
+
 def document(app: FastAPI) -> None:
-    """Document ``Idempotency-Key`` on every write under ``/v1/`` (``kit.idempotency``
-    honours it, with a ``DatabaseStore``)."""
+    """Document ``Idempotency-Key`` and its answers on every write it is honoured on."""
 
     def document(path: str, method: str, operation: Operation) -> None:
         if applies(path) and method.upper() in WRITE_METHODS:
-            operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            _document(operation)
 
     edit_operations(app, document)

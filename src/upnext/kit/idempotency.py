@@ -82,10 +82,10 @@ def _problem(status: int, title: str, detail: str, code: str, **headers: str) ->
 
 
 class Idempotency:
-    """Applies idempotency keys to writes whose path ``applies``."""
+    """Applies idempotency keys to the writes that ``applies(scope)`` selects."""
 
     def __init__(
-        self, app: ASGIApp, store: Store, applies: Callable[[str], bool] = lambda _: True
+        self, app: ASGIApp, store: Store, applies: Callable[[Scope], bool] = lambda _: True
     ) -> None:
         self.app = app
         self.store = store
@@ -96,7 +96,7 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         key = Headers(scope=scope).get(HEADER)
-        if key is None or not self.applies(scope["path"]):
+        if key is None or not self.applies(scope):
             await self.app(scope, receive, send)
             return
         if not _valid(key):

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from upnext.kit.query import known_query
+
 MAX_OFFSET = 2**31 - 1
 T = TypeVar("T")
 
@@ -30,7 +32,13 @@ def list_object(items: list[Any], total: int, page: Page) -> dict[str, Any]:
     return body
 
 
+# Every paged list refuses unknown query parameters (kit/query.py): its page is what a
+# misspelt ``limt`` or ``nextkey`` would silently get wrong.
+KnownQuery = Annotated[None, Depends(known_query)]
+
+
 async def _item_page(
+    _: KnownQuery,
     limit: Annotated[int, Query(ge=1, le=200, description="Items to return (1-200).")] = 50,
     next_key: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Index of the first item to return.")
@@ -40,6 +48,7 @@ async def _item_page(
 
 
 async def _short_page(
+    _: KnownQuery,
     limit: Annotated[int, Query(ge=1, le=50, description="Entries to return (1-50).")] = 50,
     next_key: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Index of the first entry to return.")

@@ -14,6 +14,7 @@ from upnext import metrics
 from upnext.db.engine import Database
 from upnext.db.migrate import alembic_config
 from upnext.deps import Conn
+from upnext.kit.openapi import PUBLIC
 from upnext.kit.problems import ServiceUnavailable
 from upnext.kit.responses import JSON, json_response
 from upnext.operations import repository as repo
@@ -27,7 +28,9 @@ def _head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-@router.get("/readyz", responses={503: {"description": "Not ready: see detail"}})
+@router.get(
+    "/readyz", responses={503: {"description": "Not ready: see detail"}}, openapi_extra=PUBLIC
+)
 async def readyz(conn: Conn) -> JSON:
     """200 when this process can serve traffic: database up and schema at the newest revision."""
     revision = await repo.schema_revision(conn)
@@ -40,7 +43,12 @@ async def readyz(conn: Conn) -> JSON:
     return json_response({"status": "ready", "schema": revision})
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+    openapi_extra=PUBLIC,
+)
 async def get_metrics(request: Request) -> Response:
     """Prometheus metrics of this service (see docs/operations.md)."""
     db: Database = request.app.state.db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from upnext.deps import (
     AdminCaller,
@@ -16,13 +16,13 @@ from upnext.deps import (
     PublisherReader,
 )
 from upnext.identifiers import ServerId
-from upnext.kit.openapi import errors, problems
+from upnext.kit.openapi import PUBLIC, errors, problems
 from upnext.kit.pagination import ItemPage, ListObject, list_object
 from upnext.kit.problems import Invalid
 from upnext.kit.responses import JSON, json_response, no_content
 from upnext.portal import repository as repo
 from upnext.portal import service
-from upnext.portal.media import spec_for
+from upnext.portal.media import MEDIA_FILES, spec_for
 from upnext.portal.schemas import (
     AppDetail,
     AppOut,
@@ -36,9 +36,8 @@ from upnext.portal.schemas import (
     KeyOut,
     NameIn,
     PlatformApp,
-    PlatformDataKey,
+    PlatformData,
     PlatformDataOut,
-    PlatformDataValue,
     PlatformDetail,
     PlatformOut,
     PlatformPatch,
@@ -158,6 +157,15 @@ async def set_avail(
     return json_response(await service.set_avail(conn, app_id, platform_id, body.enabled))
 
 
+# The names in the schema only: any other is still 422 unknown_media_file, with the list.
+MediaFileName = Annotated[
+    str,
+    Path(
+        description="One of the media files an app may upload.",
+        json_schema_extra={"enum": list(MEDIA_FILES)},
+    ),
+]
+
 _PNG_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -172,7 +180,11 @@ _PNG_BODY: dict[str, Any] = {
     openapi_extra=_PNG_BODY,
 )
 async def upload_media(
-    app_id: ServerId, file_name: str, request: Request, conn: Conn, caller: PublisherCaller
+    app_id: ServerId,
+    file_name: MediaFileName,
+    request: Request,
+    conn: Conn,
+    caller: PublisherCaller,
 ) -> JSON:
     """Upload one of the app's media files: a PNG of the exact size its name demands."""
     caller.require_app(app_id)
@@ -186,7 +198,7 @@ async def upload_media(
 
 @publisher.delete("/{app_id}/media/{file_name}", status_code=204, responses=errors(404))
 async def delete_media(
-    app_id: ServerId, file_name: str, conn: Conn, caller: PublisherCaller
+    app_id: ServerId, file_name: MediaFileName, conn: Conn, caller: PublisherCaller
 ) -> Response:
     """Delete one of the app's media files."""
     caller.require_app(app_id)
@@ -257,7 +269,7 @@ async def list_platform_apps(
 async def set_platform_data(
     platform_id: ServerId,
     app_id: ServerId,
-    body: Annotated[dict[PlatformDataKey, PlatformDataValue], Body()],
+    body: Annotated[PlatformData, Body()],
     conn: Conn,
     caller: PlatformCaller,
 ) -> JSON:
@@ -271,7 +283,13 @@ media = APIRouter(tags=["media"])
 
 @media.get(
     "/media/{app_id}/{file_name}",
-    responses={200: {"content": {"image/png": {}}}, 304: {}, **problems(400, 404)},
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+        304: {"description": "Not modified: the If-None-Match tag is current"},
+        **problems(400, 404),
+    },
+    openapi_extra=PUBLIC,
 )
 async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Conn) -> Response:
     """An uploaded media file: public and cacheable (ETag, If-None-Match)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 
 from upnext.guidelines import DEFAULT, Thresholds
 from upnext.kit.models import RequestModel
-from upnext.kit.text import HttpUri, Name, Storable
+from upnext.kit.text import HTTP_URI_PATTERN, HttpUri, Name, Storable
 
 MAX_PLATFORM_DATA_KEYS = 32
 MAX_PLATFORM_DATA_BYTES = 4096
@@ -85,11 +85,19 @@ class AppDetail(AppOut):
     )
 
 
+# A URI's port may be any digits (RFC 3986); a webhook is sent to one, so 0-65535. Stated
+# in the schema only: the server's own check names the reason (422 webhook_url_refused).
+_PORT = r"([0-9]{0,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+WEBHOOK_URL_PATTERN = HTTP_URI_PATTERN.replace("(:[0-9]*)?", f"(:{_PORT})?")
+
+
 class AppPatch(RequestModel):
     """Only the fields given change."""
 
     webhook_url: HttpUri | None = Field(
-        None, description="Where webhook events are sent; null stops them."
+        None,
+        description="Where webhook events are sent; null stops them.",
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
     )
     attach_requires_handoff: bool = Field(
         False,
@@ -121,6 +129,28 @@ def _finite(value: object) -> object:
 PlatformDataKey = Annotated[str, StringConstraints(min_length=1, max_length=128), Storable]
 PlatformDataValue = Annotated[
     Annotated[str, Storable] | bool | int | float, AfterValidator(_finite)
+]
+_NO_NUL = "^[^\\x00]*$"
+PlatformData = Annotated[
+    dict[PlatformDataKey, PlatformDataValue],
+    # What pydantic derives puts the key's pattern in patternProperties, which leaves a
+    # key with a NUL unconstrained: say the rules on keys and values directly.
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "A flat object: string keys, string, number or boolean values; at "
+            f"most {MAX_PLATFORM_DATA_KEYS} keys and {MAX_PLATFORM_DATA_BYTES} bytes as JSON.",
+            "maxProperties": MAX_PLATFORM_DATA_KEYS,
+            "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": _NO_NUL},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "pattern": _NO_NUL},
+                    {"type": "boolean"},
+                    {"type": "number"},
+                ]
+            },
+        }
+    ),
 ]
 
 

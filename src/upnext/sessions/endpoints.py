@@ -21,6 +21,7 @@ from upnext.kit.pagination import ListObject, ShortPage, list_object
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
 from upnext.sessions import service
 from upnext.sessions.schemas import (
+    PLATFORM_ID_DESCRIPTION,
     AttachBody,
     HandoffAttachIn,
     HideIn,
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/v1/sessions/upnext", tags=["sessions"])
 
 AdminPlatform = Annotated[
     str | None,
-    Query(max_length=64, description="Operator keys only: whose session to read."),
+    Query(max_length=64, description=PLATFORM_ID_DESCRIPTION),
 ]
 
 

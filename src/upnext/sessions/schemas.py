@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, WrapValidator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    WrapValidator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
@@ -77,24 +85,31 @@ class SessionContextOut(BaseModel):
     created_at: str
 
 
+PLATFORM_ID_DESCRIPTION = (
+    "Operator keys: whose session to read (needed only when several platforms use the "
+    "session id). A platform key may name its own platform, which changes nothing; "
+    "another platform's is 403."
+)
+
+
 class ItemListQuery(BaseModel):
     """The query of a session's item lists, validated as one model: FastAPI resolves each
     separate parameter or dependency on its own, which on these hot reads cost more than
-    the SQL. Unknown parameters are ignored, as for every other endpoint."""
+    the SQL. An unknown parameter is refused (400 naming it), as for every other list."""
+
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=200, description="Items to return (1-200).")
     next_key: int = Field(0, ge=0, le=MAX_OFFSET, description="Index of the first item to return.")
     per_series: bool = Field(
         False,
         description="Extension: 1 keeps only the newest item of each series_id per app.",
-        examples=[1],
+        examples=[True],
     )
     per_app_limit: int | None = Field(
         None, ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
     )
-    platform_id: str | None = Field(
-        None, max_length=64, description="Operator keys only: whose session to read."
-    )
+    platform_id: str | None = Field(None, max_length=64, description=PLATFORM_ID_DESCRIPTION)
 
     @property
     def page(self) -> Page:
