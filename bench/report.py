@@ -101,7 +101,7 @@ def _platform_webhooks(hooks: dict[str, Any] | None) -> list[str]:
     return [
         f"- Platform webhooks, item PUT: off {put(off)}{queued}; on {put(on)}; on/off "
         f"{hooks['put_ratio']:.2f}. The {hooks['put_on_deliveries']:,} session_changed "
-        f"deliveries since the secrets were set were all in {hooks['drain_s']} s after the "
+        f"deliveries since the secrets were set had all arrived {hooks['drain_s']} s after the "
         "on run ended"
         + (
             ""
