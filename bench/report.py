@@ -10,7 +10,8 @@ from bench.generate import scale_name
 TARGETS = (
     "SQLite aggregated list >= 0.15 of ceiling with p99 <= 3x p50; contexts listing >= 0.25; "
     "PostgreSQL aggregated list >= 0.05; SQLite PUT >= 2,000/s; p50 at 1M <= 1.25x p50 at "
-    "10k; RSS <= 200 MB per worker"
+    "10k; RSS <= 200 MB per worker; item PUT/s with platform webhooks on >= 0.8x off; "
+    "session_changed write -> receipt p50 <= 100 ms"
 )
 
 
@@ -64,6 +65,65 @@ def _webhooks(hooks: dict[str, Any] | None) -> str:
     )
 
 
+def _platform_webhooks(hooks: dict[str, Any] | None) -> list[str]:
+    """The platform webhook (session_changed) lines of a database's section."""
+    if hooks is None:
+        return ["- Platform webhooks: not measured"]
+    if not hooks.get("available"):
+        return [f"- Platform webhooks: not measured: {hooks.get('why')}"]
+    off, on = hooks["put_off"], hooks["put_on"]
+
+    def put(row: dict[str, Any]) -> str:
+        return (
+            f"{row['rps']:,.0f} req/s (p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, "
+            f"{row['errors']} errors)"
+        )
+
+    if "p50_ms" in hooks:
+        timing = (
+            f"p50 {hooks['p50_ms']:.1f} ms, p99 {hooks['p99_ms']:.1f} ms from the PUT's answer "
+            f"(p50 {hooks['p50_ms_from_request']:.1f} ms, p99 "
+            f"{hooks['p99_ms_from_request']:.1f} ms from sending it)"
+        )
+    else:
+        timing = "no delivery arrived"
+    queued = ""
+    if "put_queued" in hooks:
+        held = (
+            "nothing sent"
+            if not hooks.get("queued_sent")
+            else f"yet {hooks['queued_sent']:,} sent: a secret was kept by --reuse"
+        )
+        queued = (
+            f"; URL but no secret yet (events queued and coalesced, {held}) "
+            f"{put(hooks['put_queued'])}, {hooks['put_queued_ratio']:.2f} of off"
+        )
+    return [
+        f"- Platform webhooks, item PUT: off {put(off)}{queued}; on {put(on)}; on/off "
+        f"{hooks['put_ratio']:.2f}. The {hooks['put_on_deliveries']:,} session_changed "
+        f"deliveries since the secrets were set had all arrived {hooks['drain_s']} s after the "
+        "on run ended"
+        + (
+            ""
+            if hooks.get("drained", True)
+            else " (still going: the timings below are not on an idle queue)"
+        ),
+        f"- Platform webhooks, session_changed write -> receipt on an idle queue: {timing} "
+        f"({hooks['samples']} sequential item PUTs to {hooks['sessions_timed']} sessions quiet "
+        f"for over a second, {hooks['lost']} not received in 5 s)",
+        f"- Platform webhooks, deliveries: {hooks['deliveries_per_s']:.0f}/s "
+        f"({hooks['delivered']:,} session_changed to {hooks['delivered_sessions']:,} sessions "
+        f"from {hooks['burst_writes']:,} item PUTs to distinct contexts at 32 in flight, sent "
+        f"in {hooks['burst_seconds']} s"
+        + (
+            ""
+            if hooks["burst_written"] == hooks["burst_writes"]
+            else f", {hooks['burst_writes'] - hooks['burst_written']} of them not answered 200"
+        )
+        + ")",
+    ]
+
+
 def markdown(run: dict[str, Any], plot: str) -> str:
     title = f"## {run['date']}" + (f" - {run['label']}" if run["label"] else "")
     versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
@@ -95,7 +155,8 @@ def markdown(run: dict[str, Any], plot: str) -> str:
             f"- Peak RSS per worker: {rss} MB",
             f"- Start-up work before measuring (the purge job's first scan): "
             f"{database.get('settled_s', 0)} s",
-            f"- Webhooks: {_webhooks(database['webhooks'])}",
+            f"- Publisher webhooks: {_webhooks(database['webhooks'])}",
+            *_platform_webhooks(database.get("platform_webhooks")),
             "",
         ]
     if run["growth"]:

@@ -29,7 +29,7 @@ from bench.servers import ROOT, Server, ServerSettings, start, wrk
 DATA = ROOT / "bench" / "data"
 ADMIN_KEY = "KY100000000000000001:bench-admin-secret-0123456789"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-UPNEXT_PORT, CEILING_PORT, RECEIVER_PORT = 8701, 8702, 8703
+UPNEXT_PORT, CEILING_PORT, RECEIVER_PORT, PLATFORM_RECEIVER_PORT = 8701, 8702, 8703, 8704
 SOURCE: list[str] = []  # the src/ directory to serve instead of the installed package
 BEFORE = DATA / "before"  # git worktrees of --before commits
 
@@ -224,8 +224,11 @@ def _one_database(
         rows = _scenario_runs(
             app, ceiling, targets, options["scenarios"], options["seconds"], options["connections"]
         )
-        hooks = None
-        if options["webhooks"]:
+        hooks = platform_hooks = None
+        if options["webhooks"]:  # platform webhooks first: PUT off/on right after the scenarios
+            platform_hooks = webhooks.measure_platforms(
+                app.url, targets, PLATFORM_RECEIVER_PORT, options["seconds"], options["connections"]
+            )
             hooks = webhooks.measure(app.url, targets, RECEIVER_PORT)
         rss = app.peak_rss_mb()
     finally:
@@ -233,6 +236,7 @@ def _one_database(
         ceiling.stop()
     return {
         "database": kind, "data": info, "rows": rows, "peak_rss_mb": rss, "webhooks": hooks,
+        "platform_webhooks": platform_hooks,
         "settled_s": app.settled_s, "before": before,
     }  # fmt: skip
 
@@ -298,7 +302,7 @@ def _growth(
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--reuse/--fresh", default=False, help="Reuse a data set generated earlier.")
-@click.option("--webhooks/--no-webhooks", default=True, help="Measure hide -> webhook receipt.")
+@click.option("--webhooks/--no-webhooks", default=True, help="Measure app and platform webhooks.")
 @click.option("--label", default="", help="A note for the results table (e.g. 'before').")
 @click.option("--results", default=str(ROOT / "bench" / "RESULTS.md"), show_default=True)
 @click.option("--source", default="", help="Serve upnext from this src/ directory instead.")
