@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, bindparam, exists, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.statements import Statement
@@ -21,7 +22,6 @@ from upnext.db.tables import (
     webhook_secrets,
 )
 from upnext.kit.pagination import Page
-from upnext.kit.sql import insert_ignore
 from upnext.webhooks import owners
 from upnext.webhooks.owners import Owner
 
@@ -406,31 +406,57 @@ async def sessions_of_switched_avail(
     return [(row[0], row[1]) for row in await conn.execute(query)]
 
 
-async def open_session_event(conn: AsyncConnection, coalesce_key: str) -> RowMapping | None:
+# Every write to a context a hooked platform's session shows runs these (session_events):
+# compiled once, on the driver (db.statements); building them per call cost more than
+# running them.
+_OPEN_EVENT = Statement(
+    select(d.c.delivery_id, d.c.payload)
+    .where(d.c.coalesce_key == bindparam("coalesce_key"))
+    .with_for_update()
+)
+_COALESCE = Statement(
+    update(d)
+    .where(d.c.delivery_id == bindparam("delivery_id"))
+    .values(payload=bindparam("payload"), updated_at=bindparam("updated_at"))
+)
+_LAST_EVENT_AT = Statement(
+    select(d.c.updated_at)
+    .where(d.c.platform_id == bindparam("platform_id"), d.c.session_id == bindparam("session_id"))
+    .order_by(d.c.created_at.desc())
+    .limit(1)
+)
+
+
+async def open_session_event(conn: AsyncConnection, coalesce_key: str) -> dict[str, Any] | None:
     """The session's event that still takes changes, locked (PostgreSQL) against a claim:
     a worker's ``FOR UPDATE SKIP LOCKED`` passes it by until this transaction ends."""
-    query = (
-        select(d.c.delivery_id, d.c.payload)
-        .where(d.c.coalesce_key == coalesce_key)
-        .with_for_update()
-    )
-    return (await conn.execute(query)).mappings().first()
+    return await _OPEN_EVENT.first(conn, {"coalesce_key": coalesce_key})
+
+
+async def coalesce(conn: AsyncConnection, delivery_id: str, payload: str, now: int) -> None:
+    """Give the open event its merged payload."""
+    params = {"delivery_id": delivery_id, "payload": payload, "updated_at": now}
+    await _COALESCE.change(conn, params)
 
 
 async def last_session_event_at(
     conn: AsyncConnection, platform_id: str, session_id: str
 ) -> int | None:
     """When the session's newest event last changed (was queued, coalesced or attempted)."""
-    query = (
-        select(d.c.updated_at)
-        .where(d.c.platform_id == platform_id, d.c.session_id == session_id)
-        .order_by(d.c.created_at.desc())
-        .limit(1)
-    )
-    found = await conn.scalar(query)
-    return None if found is None else int(found)
+    params = {"platform_id": platform_id, "session_id": session_id}
+    found = await _LAST_EVENT_AT.rows(conn, params)
+    return int(found[0][0]) if found else None
+
+
+@functools.cache
+def _insert_open(dialect: str, columns: tuple[str, ...]) -> Statement:
+    statement = (sqlite if dialect == "sqlite" else postgresql).insert(d)
+    statement = statement.values({name: bindparam(name) for name in columns})
+    ignored = statement.on_conflict_do_nothing(index_elements=["coalesce_key"])
+    return Statement(ignored.returning(d.c.delivery_id))
 
 
 async def insert_open_event(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     """Insert a session's open event unless another transaction just did; whether it did."""
-    return await insert_ignore(conn, d, values, keys=["coalesce_key"])
+    statement = _insert_open(conn.dialect.name, tuple(values))
+    return bool(await statement.rows(conn, values))

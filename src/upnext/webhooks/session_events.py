@@ -74,8 +74,7 @@ async def _changed(
         found = await repo.open_session_event(conn, key)
         if found is not None:
             payload = _merged(found["payload"], context_ids, now)
-            values = {"payload": payload, "updated_at": now}
-            await repo.update_delivery(conn, found["delivery_id"], values)
+            await repo.coalesce(conn, found["delivery_id"], payload, now)
             return
         if await _open(conn, key, platform_id, session_id, context_ids, now):
             return
