@@ -93,7 +93,7 @@ async def _items(raw: Raw, platform_id: str, scope: Scope, context_id: str | Non
     if found is None or (context_id is not None and context_id not in found.context_ids):
         raise Fallback  # the documented route names the reason
     context_ids = found.context_ids if context_id is None else [context_id]
-    view = contexts.list_view(settings.item_ttl_days)
+    view = contexts.list_view(settings.item_ttl_days, windowed=True)
     return await readmodel.session_page(raw, found, context_ids, page, view, settings.media_base)
 
 
