@@ -25,7 +25,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, union_all
@@ -88,6 +88,8 @@ class ListView:
     @property
     def shape(self) -> Shape:
         f = self.filters
+        if f is NO_FILTERS:  # the common list: one of four shapes, made once
+            return _UNFILTERED[self.max_age_us is not None, self.windowed]
         return Shape(
             self.max_age_us is not None,
             self.windowed,
@@ -102,14 +104,14 @@ class ListView:
         params: dict[str, Any] = {"now": self.now}
         if self.max_age_us is not None:
             params["cutoff"] = self.now - self.max_age_us
-        if self.filters != NO_FILTERS:
+        if self.filters is not NO_FILTERS:
             params.update(self.filters.params())
         return params
 
 
-@dataclass(frozen=True)
-class Shape:
-    """What a list's visibility condition tests (a statement is built once per shape)."""
+class Shape(NamedTuple):
+    """What a list's visibility condition tests (a statement is built once per shape; a
+    tuple, as it is hashed on every list read)."""
 
     retention: bool = False
     windowed: bool = False
@@ -117,6 +119,13 @@ class Shape:
     media_type: bool = False
     max_maturity: bool = False
     rated_only: bool = False
+
+
+_UNFILTERED = {
+    (retention, windowed): Shape(retention, windowed)
+    for retention in (False, True)
+    for windowed in (False, True)
+}
 
 
 # --- the session view ---------------------------------------------------------------
