@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable
 from upnext.db.engine import Database
 from upnext.retention import purge_job
 from upnext.settings import Settings
+from upnext.snoozes import snooze_job
 from upnext.webhooks.worker import deliver_webhooks
 
 log = logging.getLogger("upnext.background")
 
 Job = Callable[[Database, Settings], Awaitable[None]]
 
-JOBS: list[Job] = [deliver_webhooks, purge_job]
+JOBS: list[Job] = [deliver_webhooks, purge_job, snooze_job]
 
 
 def start(db: Database, settings: Settings) -> list[asyncio.Task[None]]:

@@ -23,6 +23,7 @@ from tests.documented import same_answer
 from tests.factories import ADMIN, Tenant, World
 from upnext.app import LeanPaths
 from upnext.edge import Edge
+from upnext.sessions import endpoints
 
 SNAPSHOT = Path(__file__).with_name("session_reads.openapi.json")
 PATHS = (
@@ -46,7 +47,9 @@ async def scene(client: httpx.AsyncClient, world: World) -> dict[str, Tenant]:
     flix = await world.app("Flix", platforms=(platform,))
     hidden = await world.app("Hidden", platforms=(platform,))
     for n in range(7):
-        await world.put_item(flix, "c", content_id=f"f{n}", series_id="show")
+        rated = {"maturity_age": n * 3, "content_rating": f"R{n}"} if n % 3 else {}
+        kind = {"media_type": "movie", "season": None, "episode": None} if n == 4 else {}
+        await world.put_item(flix, "c", content_id=f"f{n}", series_id="show", **rated, **kind)
         await world.put_item(hidden, "h", content_id=f"h{n}")
     await world.attach(platform, "s", flix, "c")
     await world.attach(platform, "s", hidden, "h")
@@ -72,6 +75,11 @@ QUERIES = [
     "limit=0", "limit=201", "limit=-1", "limit=abc", "limit=2&limit=3", "limit=%32",
     "per_series=1", "per_app_limit=1", "platform_id=PL1", "unknown=1", "limit=", "&",
     "limit=07", "next_key=2147483648", "limit=+2",
+    "action=up_next_continue", "action=up_next_next,up_next_continue", "action=up_next_x",
+    "action=up_next_continue,up_next_continue", "action=up_next_continue%2Cup_next_next",
+    "media_type=movie&limit=2", "media_type=show", "max_maturity=7&unrated=exclude",
+    "max_maturity=07", "max_maturity=22", "max_maturity=0&next_key=1", "unrated=exclude",
+    "unrated=no", "unrated=include&unrated=include", "action=up_next_continue&per_series=1",
 ]  # fmt: skip
 URLS = [
     "/v1/sessions/upnext/s", "/v1/sessions/upnext/s/c", "/v1/sessions/upnext/s/h",
@@ -154,7 +162,17 @@ async def test_the_lean_reads_serve_the_common_requests_themselves(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(query=st.lists(st.tuples(st.sampled_from(["limit", "next_key", "x"]), st.text(max_size=4))))
+@given(
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(["limit", "next_key", "x", "action", "max_maturity", "unrated"]),
+            st.one_of(
+                st.text(max_size=4),
+                st.sampled_from(["up_next_continue", "up_next_new,up_next_next", "exclude"]),
+            ),
+        )
+    )
+)
 async def test_any_query_answers_as_on_the_documented_route(
     client: httpx.AsyncClient,
     documented: httpx.AsyncClient,
@@ -165,3 +183,28 @@ async def test_any_query_answers_as_on_the_documented_route(
     url = httpx.URL("/v1/sessions/upnext/s", params=query)
     served, alone = await _both(client, documented, str(url), headers)
     same_answer(served, alone)
+
+
+async def test_the_lean_reads_serve_plainly_written_filters_themselves(
+    client: httpx.AsyncClient, scene: dict[str, Tenant], monkeypatch: Any
+) -> None:
+    handed: list[str] = []
+    original = endpoints._item_list
+
+    async def documented(request: Any, *args: Any) -> Any:
+        handed.append(request.url.query)
+        return await original(request, *args)
+
+    monkeypatch.setattr(endpoints, "_item_list", documented)
+    auth = scene["platform"].auth
+    for query in (
+        "max_maturity=7&unrated=exclude",
+        "action=up_next_continue,up_next_next&media_type=tv_episode&limit=2",
+        "unrated=include&next_key=1",
+    ):
+        for url in ("/v1/sessions/upnext/s", "/v1/sessions/upnext/s/c"):
+            assert (await client.get(f"{url}?{query}", auth=auth)).status_code == 200
+    assert handed == []
+    for query in ("max_maturity=07", "action=up_next_next,up_next_next"):  # valid, not plain
+        assert (await client.get(f"/v1/sessions/upnext/s?{query}", auth=auth)).status_code == 200
+    assert handed == ["max_maturity=07", "action=up_next_next,up_next_next"]

@@ -228,9 +228,21 @@ def list_session_contexts(
     return Call("GET", path, _page(SessionContext), params=params)
 
 
-def set_hidden(session_id: str, context_id: str, content_id: str, hidden: bool) -> Call[None]:
+def set_hidden(
+    session_id: str,
+    context_id: str,
+    content_id: str,
+    hidden: bool,
+    *,
+    series: bool = False,
+    until: str | None = None,
+) -> Call[None]:
     path = f"{SESSIONS}/{_seg(session_id)}/{_seg(context_id)}"
-    body = {"content_id": content_id, "action": "hide" if hidden else "unhide"}
+    body: dict[str, Any] = {"content_id": content_id, "action": "hide" if hidden else "unhide"}
+    if series:
+        body["scope"] = "series"
+    if until is not None:
+        body["until"] = until
     return Call("PUT", path, _nothing, json=body)
 
 

@@ -268,11 +268,25 @@ class UpNextClient:
             )
         )
 
-    def hide_item(self, session_id: str, context_id: str, content_id: str) -> None:
-        self._send(calls.set_hidden(session_id, context_id, content_id, True))
+    def hide_item(
+        self,
+        session_id: str,
+        context_id: str,
+        content_id: str,
+        *,
+        series: bool = False,
+        until: str | None = None,
+    ) -> None:
+        """Hide the item (``series``: every item of its series, episodes written later
+        too) for good, or until ``until`` (ISO 8601: a snooze)."""
+        self._send(
+            calls.set_hidden(session_id, context_id, content_id, True, series=series, until=until)
+        )
 
-    def unhide_item(self, session_id: str, context_id: str, content_id: str) -> None:
-        self._send(calls.set_hidden(session_id, context_id, content_id, False))
+    def unhide_item(
+        self, session_id: str, context_id: str, content_id: str, *, series: bool = False
+    ) -> None:
+        self._send(calls.set_hidden(session_id, context_id, content_id, False, series=series))
 
     def delete_session(self, session_id: str) -> None:
         """Delete the session and its attachments (never the contexts' items)."""

@@ -51,6 +51,12 @@ class Item(_Request):
     event_time: str | None = None
     expires_at: str | None = None
     series_id: str | None = None
+    series_title: str | None = None
+    playback_uri: str | None = None
+    playback_uris: dict[str, str] | None = None
+    content_rating: str | None = None
+    maturity_age: int | None = None
+    available_from: str | None = None
 
 
 class Progress(_Request):
@@ -72,6 +78,12 @@ class Progress(_Request):
     event_time: str | None = None
     expires_at: str | None = None
     series_id: str | None = None
+    series_title: str | None = None
+    playback_uri: str | None = None
+    playback_uris: dict[str, str] | None = None
+    content_rating: str | None = None
+    maturity_age: int | None = None
+    available_from: str | None = None
     credits_position: int | None = None
     next: Item | None = None
 
@@ -109,6 +121,12 @@ class ListItem(_Response):
     event_time: str | None = None
     expires_at: str | None = None
     series_id: str | None = None
+    series_title: str | None = None
+    content_rating: str | None = None
+    maturity_age: int | None = None
+    available_from: str | None = None
+    playback_uri: str | None = None  # the publisher's list: as written; sessions: the caller's
+    playback_uris: dict[str, str] | None = None  # the publisher's own list only
 
 
 class SessionItem(ListItem):

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from upnext.contexts import service
 from upnext.contexts.schemas import (
+    ACTION_FILTER_PATTERN,
+    MAX_MATURITY,
     STALE,
     BatchIn,
     ContextOut,
     ItemIn,
     ItemOut,
+    MediaType,
     ProgressIn,
     ProgressOut,
     ReplaceIn,
     WriteResult,
     bulk_result,
+    list_filters,
 )
 from upnext.deps import AppSettings, Conn, PublisherCaller, PublisherReader
 from upnext.identifiers import ContentId, ContextId
@@ -23,8 +29,46 @@ from upnext.kit.etag import NOT_MODIFIED, IfNoneMatch, cached_body
 from upnext.kit.openapi import errors
 from upnext.kit.pagination import ItemPage, ListObject
 from upnext.kit.responses import JSON, SUCCESS, json_response, no_content
+from upnext.readmodel import Filters
 
 router = APIRouter(prefix="/v1/contexts/upnext", tags=["contexts"])
+
+
+async def _filters(
+    action: Annotated[
+        str | None,
+        Query(
+            pattern=ACTION_FILTER_PATTERN,
+            description="Extension: a comma-separated subset of the four actions; only "
+            "those are listed.",
+            examples=["up_next_continue,up_next_next"],
+        ),
+    ] = None,
+    media_type: Annotated[
+        MediaType | None,
+        Query(description="Extension: only items of this media_type.", examples=["movie"]),
+    ] = None,
+    max_maturity: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_MATURITY,
+            description="Extension (0-21): leaves out items whose maturity_age is above it.",
+            examples=[7],
+        ),
+    ] = None,
+    unrated: Annotated[
+        Literal["include", "exclude"],
+        Query(
+            description="Extension: whether items without maturity_age are listed.",
+            examples=["exclude"],
+        ),
+    ] = "include",
+) -> Filters:
+    return list_filters(action, media_type, max_maturity, unrated)
+
+
+ItemFilters = Annotated[Filters, Depends(_filters)]
 
 
 @router.post("", status_code=201, response_model=ContextOut, responses=errors())
@@ -57,11 +101,12 @@ async def get_context_list(
     conn: Conn,
     caller: PublisherReader,
     page: ItemPage,
+    filters: ItemFilters,
     settings: AppSettings,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The context's items, newest first (without platform_data and app_media)."""
-    view = service.list_view(settings.item_ttl_days)
+    view = service.list_view(settings.item_ttl_days, filters=filters)
     body = await service.context_list(conn, caller, context_id, page, view)
     return cached_body(body, if_none_match)
 

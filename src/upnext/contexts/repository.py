@@ -11,8 +11,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.db.statements import Statement
-from upnext.db.tables import apps, contexts, items, session_contexts, webhook_deliveries
-from upnext.kit.sql import insert_ignore
+from upnext.db.tables import (
+    apps,
+    contexts,
+    item_snoozes,
+    items,
+    series_hides,
+    session_contexts,
+    webhook_deliveries,
+)
+from upnext.kit.sql import insert_ignore, upsert
 
 # Every item write runs these: on the driver (db.statements).
 _CONTEXT = Statement(select(contexts).where(contexts.c.context_id == bindparam("context_id")))
@@ -38,11 +46,8 @@ def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> S
     statement = (sqlite if dialect == "sqlite" else postgresql).insert(items)
     statement = statement.values({name: bindparam(name) for name in columns})
     new = statement.excluded
-    changed = {
-        name: new[name]
-        for name in columns
-        if name not in ("context_id", "content_id") and not (keep_hidden and name == "hidden")
-    }
+    kept = ("context_id", "content_id", *(HIDING if keep_hidden else ()))
+    changed = {name: new[name] for name in columns if name not in kept}
     changed["event_time"] = func.coalesce(new.event_time, items.c.event_time)
     not_older = or_(
         items.c.event_time.is_(None),
@@ -57,20 +62,23 @@ def _upsert_item(dialect: str, columns: tuple[str, ...], keep_hidden: bool) -> S
 
 KEPT = ("hidden", "event_time")
 """The columns a write may leave as stored (when it omits them), returned by ``put_item``."""
+HIDING = ("hidden", "hidden_until")
+"""What a write that omits ``hidden`` keeps of a stored item (a new one takes the values)."""
 
 
-async def put_item(conn: AsyncConnection, values: dict[str, Any]) -> dict[str, Any] | None:
+async def put_item(
+    conn: AsyncConnection, values: dict[str, Any], *, keep_hidden: bool
+) -> dict[str, Any] | None:
     """Insert or replace an item: the ``KEPT`` columns as now stored, or None when the
     stored item has a newer ``event_time`` and nothing was written.
 
-    ``hidden`` of None keeps a stored item's flag; an ``event_time`` of None keeps the
-    stored one. The comparison happens inside the upsert, under the row lock, so of
-    concurrent writers the newest always wins on SQLite and PostgreSQL alike.
+    With ``keep_hidden`` a stored item keeps its ``hidden`` and ``hidden_until`` (a new
+    one takes the values given); an ``event_time`` of None keeps the stored one. The
+    comparison happens inside the upsert, under the row lock, so of concurrent writers
+    the newest always wins on SQLite and PostgreSQL alike.
     """
-    keep_hidden = values.get("hidden") is None
-    row = {**values, "hidden": bool(values.get("hidden"))}
-    statement = _upsert_item(conn.dialect.name, tuple(row), keep_hidden)
-    written = await statement.rows(conn, row)
+    statement = _upsert_item(conn.dialect.name, tuple(values), keep_hidden)
+    written = await statement.rows(conn, values)
     if not written:
         return None
     hidden, event_time = written[0]
@@ -84,10 +92,12 @@ _ITEM = Statement(select(items).where(_ITEM_KEY))
 # A write that re-renders an item locks it first, so that no concurrent write changes the
 # columns between the read and the rendering (FOR UPDATE; SQLite's writer is alone anyway).
 _ITEM_FOR_UPDATE = Statement(select(items).where(_ITEM_KEY).with_for_update())
-_SET_HIDDEN = Statement(
+_SET_HIDING = Statement(
     update(items)
-    .where(_ITEM_KEY, items.c.hidden != bindparam("flag"))
-    .values(hidden=bindparam("flag"), rendered=bindparam("rendered"))
+    .where(_ITEM_KEY)
+    .values(
+        hidden=bindparam("flag"), hidden_until=bindparam("until"), rendered=bindparam("rendered")
+    )
 )
 _SET_RENDERED = Statement(update(items).where(_ITEM_KEY).values(rendered=bindparam("rendered")))
 
@@ -105,13 +115,17 @@ async def lock_item(
     return await _ITEM_FOR_UPDATE.first(conn, {"context_id": context_id, "content_id": content_id})
 
 
-async def set_hidden(
-    conn: AsyncConnection, context_id: str, content_id: str, hidden: bool, rendered: bytes
-) -> bool:
-    """Whether this statement changed the flag: of two concurrent identical requests, the
-    second waits for the first's row lock, then finds nothing left to change."""
+async def set_hiding(
+    conn: AsyncConnection,
+    context_id: str,
+    content_id: str,
+    hidden: bool,
+    until: int | None,
+    rendered: bytes,
+) -> None:
+    """Set an item's flag and snooze end with its rendering (the caller holds its lock)."""
     params = {"context_id": context_id, "content_id": content_id, "flag": hidden}
-    return bool(await _SET_HIDDEN.change(conn, {**params, "rendered": rendered}))
+    await _SET_HIDING.change(conn, {**params, "until": until, "rendered": rendered})
 
 
 async def set_rendered(
@@ -199,5 +213,119 @@ async def erase_context(conn: AsyncConnection, context_id: str) -> None:
         webhook_deliveries.delete().where(webhook_deliveries.c.context_id == context_id)
     )
     await conn.execute(session_contexts.delete().where(session_contexts.c.context_id == context_id))
+    await conn.execute(series_hides.delete().where(series_hides.c.context_id == context_id))
+    await conn.execute(item_snoozes.delete().where(item_snoozes.c.context_id == context_id))
     await conn.execute(items.delete().where(items.c.context_id == context_id))
     await conn.execute(contexts.delete().where(contexts.c.context_id == context_id))
+
+
+# --- hidden series and snoozes (upnext.snoozes) -------------------------------------
+
+_SERIES_HIDE = Statement(
+    select(series_hides.c.hidden_until).where(
+        series_hides.c.context_id == bindparam("context_id"),
+        series_hides.c.series_id == bindparam("series_id"),
+    )
+)
+
+
+async def series_hide(
+    conn: AsyncConnection, context_id: str, series_id: str
+) -> dict[str, Any] | None:
+    """The series' hide (``hidden_until``), if it is hidden: every write of an episode
+    that omits ``hidden`` runs this, so on the driver."""
+    return await _SERIES_HIDE.first(conn, {"context_id": context_id, "series_id": series_id})
+
+
+async def get_series_hide(
+    conn: AsyncConnection, context_id: str, series_id: str
+) -> dict[str, Any] | None:
+    result = await conn.execute(
+        select(series_hides)
+        .where(series_hides.c.context_id == context_id, series_hides.c.series_id == series_id)
+        .with_for_update()
+    )
+    row = result.mappings().first()
+    return None if row is None else dict(row)
+
+
+async def put_series_hide(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await upsert(conn, series_hides, values, keys=["context_id", "series_id"])
+
+
+async def delete_series_hide(
+    conn: AsyncConnection, context_id: str, series_id: str, until: int | None = None
+) -> bool:
+    """Unhide a series; with ``until``, only if its snooze still ends then."""
+    query = series_hides.delete().where(
+        series_hides.c.context_id == context_id, series_hides.c.series_id == series_id
+    )
+    if until is not None:
+        query = query.where(series_hides.c.hidden_until == until)
+    return bool((await conn.execute(query)).rowcount)
+
+
+async def lock_series(
+    conn: AsyncConnection, context_id: str, series_id: str
+) -> list[dict[str, Any]]:
+    """Every item of the series in the context, locked, in content id order (so that two
+    writers lock them in the same order)."""
+    result = await conn.execute(
+        select(items)
+        .where(items.c.context_id == context_id, items.c.series_id == series_id)
+        .order_by(items.c.content_id)
+        .with_for_update()
+    )
+    return [dict(row) for row in result.mappings()]
+
+
+async def put_item_snooze(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await upsert(conn, item_snoozes, values, keys=["context_id", "content_id"])
+
+
+async def delete_item_snoozes(
+    conn: AsyncConnection, context_id: str, content_ids: Sequence[str]
+) -> None:
+    if content_ids:
+        await conn.execute(
+            item_snoozes.delete().where(
+                item_snoozes.c.context_id == context_id,
+                item_snoozes.c.content_id.in_(content_ids),
+            )
+        )
+
+
+async def due_series_hides(conn: AsyncConnection, now: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` series snoozes that have ended by ``now``."""
+    result = await conn.execute(
+        select(series_hides)
+        .where(series_hides.c.hidden_until.is_not(None), series_hides.c.hidden_until <= now)
+        .order_by(series_hides.c.hidden_until)
+        .limit(limit)
+    )
+    return [dict(row) for row in result.mappings()]
+
+
+async def due_item_snoozes(conn: AsyncConnection, now: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` item snoozes that have ended by ``now``."""
+    result = await conn.execute(
+        select(item_snoozes)
+        .where(item_snoozes.c.hidden_until <= now)
+        .order_by(item_snoozes.c.hidden_until)
+        .limit(limit)
+    )
+    return [dict(row) for row in result.mappings()]
+
+
+async def delete_item_snooze(
+    conn: AsyncConnection, context_id: str, content_id: str, until: int
+) -> bool:
+    """Forget an ended snooze, if it still ends at ``until`` (not renewed meanwhile)."""
+    result = await conn.execute(
+        item_snoozes.delete().where(
+            item_snoozes.c.context_id == context_id,
+            item_snoozes.c.content_id == content_id,
+            item_snoozes.c.hidden_until == until,
+        )
+    )
+    return bool(result.rowcount)

@@ -17,8 +17,9 @@ from pydantic import (
 
 from upnext.identifiers import ClientIdField, ContentIdField
 from upnext.kit.models import RequestModel
-from upnext.kit.text import HttpUri, Storable
+from upnext.kit.text import AppUri, HttpUri, Storable
 from upnext.kit.timestamps import check_iso, iso, now_us, parse_iso
+from upnext.readmodel import NO_FILTERS, Filters
 
 MAX_INT = 2**31 - 1
 
@@ -45,6 +46,17 @@ def _not_far_ahead(value: str) -> str:
 
 EventTime = Annotated[Instant, AfterValidator(_not_far_ahead)]
 MAX_BATCH = 500
+MAX_PLAYBACK_URIS = 16
+MAX_MATURITY = 21
+PlatformKey = Annotated[str, StringConstraints(pattern=r"^PL[0-9]{18}$")]
+SeriesTitle = Annotated[str, StringConstraints(min_length=1, max_length=512), Storable]
+ContentRating = Annotated[str, StringConstraints(min_length=1, max_length=32), Storable]
+MaturityAge = Annotated[int, Field(ge=0, le=MAX_MATURITY)]
+_PLAYBACK_URI = (
+    "Starts playback of this item in the publisher's app: an absolute URI of at most 2048 "
+    "characters, the app's own scheme or https (javascript, data, file, vbscript and about "
+    "are refused)."
+)
 
 
 class ItemIn(RequestModel):
@@ -89,6 +101,38 @@ class ItemIn(RequestModel):
         examples=["show-colt"],
         description="tv_episode only: groups episodes of one show for per_series=1.",
     )
+    # Items a TV can draw and start (docs/extensions.md).
+    series_title: SeriesTitle | None = Field(
+        None,
+        examples=["Lassie"],
+        description="tv_episode only (422 on a movie): the show's name; title stays the episode's.",
+    )
+    playback_uri: AppUri | None = Field(
+        None, examples=["flix://play/1iwousk12i008d9"], description=_PLAYBACK_URI
+    )
+    playback_uris: (
+        Annotated[dict[PlatformKey, AppUri], Field(max_length=MAX_PLAYBACK_URIS)] | None
+    ) = Field(
+        None,
+        examples=[{"PL463772054442217472": "https://watch.example.com/play/1iwousk12i008d9"}],
+        description="At most 16 platform_id -> URI (same rules as playback_uri): the link "
+        "that platform's session lists show instead of playback_uri.",
+    )
+    content_rating: ContentRating | None = Field(
+        None, examples=["TV-14"], description="The rating as the publisher shows it (1-32)."
+    )
+    maturity_age: MaturityAge | None = Field(
+        None,
+        examples=[14],
+        description="0-21: the minimum viewer age the rating means; the max_maturity filter "
+        "reads it.",
+    )
+    available_from: Instant | None = Field(
+        None,
+        examples=["2024-06-01T00:00:00Z"],
+        description="Until this moment the item is left out of the session lists (the "
+        "publisher's own list shows it). Must be before expires_at.",
+    )
 
     @field_validator("season", "episode")
     @classmethod
@@ -105,6 +149,25 @@ class ItemIn(RequestModel):
         duration = info.data.get("duration")
         if value is not None and duration is not None and value > duration:
             raise ValueError("must not exceed duration")
+        return value
+
+    @field_validator("series_title")
+    @classmethod
+    def _episodes_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("media_type") == "movie":
+            raise ValueError("only for media_type tv_episode")
+        return value
+
+    @field_validator("available_from")
+    @classmethod
+    def _before_expiry(cls, value: str | None, info: ValidationInfo) -> str | None:
+        expires_at = info.data.get("expires_at")
+        if (
+            value is not None
+            and expires_at is not None
+            and parse_iso(value) >= parse_iso(expires_at)
+        ):
+            raise ValueError("must be before expires_at")
         return value
 
     def columns(self) -> dict[str, Any]:
@@ -126,6 +189,15 @@ class ItemIn(RequestModel):
             "event_time": _us(self.event_time),
             "expires_at": _us(self.expires_at),
             "series_id": self.series_id if episode else None,
+            "series_title": self.series_title,
+            "content_rating": self.content_rating,
+            "maturity_age": self.maturity_age,
+            "available_from": _us(self.available_from),
+            "playback_uri": self.playback_uri,
+            # An empty object is no override at all: stored as none, shown as none.
+            "playback_uris": orjson.dumps(self.playback_uris).decode()
+            if self.playback_uris
+            else None,
         }
 
 
@@ -133,8 +205,8 @@ def _us(moment: str | None) -> int | None:
     return None if moment is None else parse_iso(moment)
 
 
-class ItemOut(BaseModel):
-    """The List Item Object. Optional fields are omitted, never null."""
+class _ItemFields(BaseModel):
+    """The List Item Object's fields common to both lists."""
 
     content_id: str
     app_id: str
@@ -162,11 +234,42 @@ class ItemOut(BaseModel):
     series_id: str | None = Field(
         None, examples=["show-colt"], description="Extension: only when written."
     )
+    series_title: str | None = Field(
+        None, examples=["Lassie"], description="Extension: only when written."
+    )
+    content_rating: str | None = Field(
+        None, examples=["TV-14"], description="Extension: only when written."
+    )
+    maturity_age: int | None = Field(
+        None, examples=[14], description="Extension: only when written."
+    )
+    available_from: str | None = Field(
+        None, examples=["2024-06-01T00:00:00.000Z"], description="Extension: only when written."
+    )
 
 
-class SessionItemOut(ItemOut):
+class ItemOut(_ItemFields):
+    """The List Item Object. Optional fields are omitted, never null."""
+
+    playback_uri: str | None = Field(
+        None, examples=["flix://play/1iwousk12i008d9"], description="Extension: as written."
+    )
+    playback_uris: dict[str, str] | None = Field(
+        None,
+        examples=[{"PL463772054442217472": "https://watch.example.com/play/1iwousk12i008d9"}],
+        description="Extension: as written.",
+    )
+
+
+class SessionItemOut(_ItemFields):
     """A List Item Object as a platform sees it, with its platform data and app media."""
 
+    playback_uri: str | None = Field(
+        None,
+        examples=["flix://play/1iwousk12i008d9"],
+        description="Extension: the link written for the calling platform, else the item's "
+        "playback_uri; omitted when neither was written. Other platforms' links never appear.",
+    )
     platform_data: dict[str, str | bool | int | float]
     app_media: dict[str, str]
 
@@ -209,7 +312,61 @@ def render_item(values: Mapping[str, Any]) -> bytes:
         body["expires_at"] = iso(values["expires_at"])
     if values.get("series_id") is not None:
         body["series_id"] = values["series_id"]
+    for name in ("series_title", "content_rating", "maturity_age"):
+        if values.get(name) is not None:
+            body[name] = values[name]
+    if values.get("available_from") is not None:
+        body["available_from"] = iso(values["available_from"])
+    # playback_uri(s) are per platform: spliced by the read model, never stored here.
     return orjson.dumps(body)
+
+
+# The list filters (docs/extensions.md), one definition for the session lists' query
+# model and the publisher's list.
+_ACTION = "(up_next_continue|up_next_next|up_next_new|up_next_watchlist)"
+ACTION_FILTER_PATTERN = f"^{_ACTION}(,{_ACTION})*$"
+ActionFilter = Annotated[
+    str | None,
+    Field(
+        None,
+        pattern=ACTION_FILTER_PATTERN,
+        description="Extension: a comma-separated subset of the four actions; only those "
+        "are listed.",
+        examples=["up_next_continue,up_next_next"],
+    ),
+]
+MediaTypeFilter = Annotated[
+    MediaType | None,
+    Field(None, description="Extension: only items of this media_type.", examples=["movie"]),
+]
+MaturityFilter = Annotated[
+    int | None,
+    Field(
+        None,
+        ge=0,
+        le=MAX_MATURITY,
+        description="Extension (0-21): leaves out items whose maturity_age is above it.",
+        examples=[7],
+    ),
+]
+UnratedFilter = Annotated[
+    Literal["include", "exclude"],
+    Field(
+        "include",
+        description="Extension: whether items without maturity_age are listed "
+        "(a kids profile reads max_maturity=7&unrated=exclude).",
+        examples=["exclude"],
+    ),
+]
+
+
+def list_filters(
+    action: str | None, media_type: str | None, max_maturity: int | None, unrated: str
+) -> Filters:
+    """The read model's filters of validated query values."""
+    actions = tuple(sorted(set(action.split(",")))) if action else ()
+    found = Filters(actions, media_type, max_maturity, unrated == "include")
+    return NO_FILTERS if found == NO_FILTERS else found  # the unfiltered list's fast shape
 
 
 _ITEMS_EXAMPLE = [

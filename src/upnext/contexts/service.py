@@ -93,16 +93,34 @@ async def _store(conn: AsyncConnection, row: dict[str, Any]) -> bool:
 
     A write without ``hidden`` or ``event_time`` keeps the stored value, which the
     rendering cannot know beforehand: it renders what was sent, and an item whose kept
-    values differ is rendered again with them (a second statement, only then).
+    values differ is rendered again with them (a second statement, only then). A new
+    episode of a hidden series is stored hidden; a written ``hidden`` ends any snooze.
     """
-    stored = await repo.put_item(conn, {**row, "rendered": render_item(row)})
+    keep = row["hidden"] is None
+    hidden, until = await _hidden_if_new(conn, row) if keep else (bool(row["hidden"]), None)
+    row = {**row, "hidden": hidden, "hidden_until": until}
+    stored = await repo.put_item(conn, {**row, "rendered": render_item(row)}, keep_hidden=keep)
     if stored is None:
         return False
-    written = {"hidden": bool(row["hidden"]), "event_time": row["event_time"]}
+    written = {"hidden": hidden, "event_time": row["event_time"]}
     if stored != written:
         rendered = render_item({**row, **stored})
         await repo.set_rendered(conn, row["context_id"], row["content_id"], rendered)
     return True
+
+
+async def _hidden_if_new(conn: AsyncConnection, row: dict[str, Any]) -> tuple[bool, int | None]:
+    """``hidden`` and ``hidden_until`` of the item if it is new: hidden while its series
+    is (one key lookup, only for episodes with a ``series_id``)."""
+    if row["series_id"] is None:
+        return False, None
+    hide = await repo.series_hide(conn, row["context_id"], row["series_id"])
+    if hide is None:
+        return False, None
+    until = hide["hidden_until"]
+    if until is not None and until <= row["updated_at"]:
+        return False, None  # a snooze that has ended, not yet cleared by the job
+    return True, until
 
 
 async def put_item(conn: AsyncConnection, caller: Caller, context_id: str, item: ItemIn) -> bool:
@@ -201,11 +219,17 @@ async def delete_item(
 
 
 def list_view(
-    ttl_days: int, *, per_series: bool = False, per_app_limit: int | None = None
+    ttl_days: int,
+    *,
+    per_series: bool = False,
+    per_app_limit: int | None = None,
+    windowed: bool = False,
+    filters: readmodel.Filters = readmodel.NO_FILTERS,
 ) -> readmodel.ListView:
-    """What lists show now: unexpired items touched within ``ttl_days`` (0: forever)."""
+    """What lists show now: unexpired items touched within ``ttl_days`` (0: forever);
+    ``windowed`` (the session lists) leaves out items whose ``available_from`` is ahead."""
     max_age = ttl_days * DAY_US if ttl_days > 0 else None
-    return readmodel.ListView(now_us(), max_age, per_series, per_app_limit)
+    return readmodel.ListView(now_us(), max_age, per_series, per_app_limit, windowed, filters)
 
 
 async def context_list(
@@ -220,7 +244,7 @@ async def context_list(
     view = view or readmodel.ListView(now_us())
     await owned_context(conn, caller, context_id)
     rows, total = await readmodel.list_items(conn, [context_id], page, view)
-    return readmodel.page_body(rows, total, page)
+    return readmodel.page_body(rows, total, page, now=view.now)
 
 
 async def detach_everywhere(conn: AsyncConnection, caller: Caller, context_id: str) -> None:

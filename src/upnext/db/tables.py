@@ -170,6 +170,18 @@ items = Table(
     Column("event_time", BigInteger),
     Column("expires_at", BigInteger),
     Column("series_id", String(CLIENT_ID)),
+    # Items a TV can draw and start (migration 0007, docs/extensions.md). The first four are
+    # in the rendering too; the playback links are per platform, so they are spliced on
+    # read instead (upnext.readmodel): playback_uris is a JSON object, platform_id -> URI.
+    Column("series_title", String(512)),
+    Column("content_rating", String(32)),
+    Column("maturity_age", Integer),
+    Column("available_from", BigInteger),
+    Column("playback_uri", String(URI)),
+    Column("playback_uris", Text),
+    # The end of a snooze: from then the item reads hidden false, before the snooze job
+    # has written it (upnext.snoozes). NULL for a hide without end and a visible item.
+    Column("hidden_until", BigInteger),
     # The List Item Object as JSON (without platform_data and app_media), written with the
     # columns above by every write: lists splice it instead of rendering (upnext.readmodel).
     Column("rendered", LargeBinary, nullable=False),
@@ -183,6 +195,60 @@ items = Table(
         sqlite_where=text("expires_at IS NOT NULL"),
         postgresql_where=text("expires_at IS NOT NULL"),
     ),
+    # The snooze job's search for snoozes that ended; partial, as few items are snoozed.
+    Index(
+        "ix_items_hidden_until",
+        "hidden_until",
+        sqlite_where=text("hidden_until IS NOT NULL"),
+        postgresql_where=text("hidden_until IS NOT NULL"),
+    ),
+)
+
+# A series hidden in a context (the hide body's "scope": "series"): its items are hidden,
+# and so is every episode of it written later, until the series is unhidden or the snooze
+# (hidden_until) ends. It is the user's, like an item's hidden flag: every platform reads it.
+# The platform and session that hid it, and the item named, are the snooze-end event's.
+series_hides = Table(
+    "series_hides",
+    metadata,
+    Column(
+        "context_id",
+        String(CLIENT_ID),
+        ForeignKey("contexts.context_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("series_id", String(CLIENT_ID), primary_key=True),
+    Column("content_id", String(CLIENT_ID), nullable=False),
+    Column("platform_id", String(ID), nullable=False),
+    Column("session_id", String(CLIENT_ID), nullable=False),
+    Column("hidden_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Index(
+        "ix_series_hides_hidden_until",
+        "hidden_until",
+        sqlite_where=text("hidden_until IS NOT NULL"),
+        postgresql_where=text("hidden_until IS NOT NULL"),
+    ),
+)
+
+# A snoozed item (the hide body's "until"): who snoozed it, for the event at its end. The
+# item itself carries the end (items.hidden_until); a row whose item no longer does (the
+# publisher wrote hidden, a new hide) ends without an event.
+item_snoozes = Table(
+    "item_snoozes",
+    metadata,
+    Column(
+        "context_id",
+        String(CLIENT_ID),
+        ForeignKey("contexts.context_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content_id", String(CLIENT_ID), primary_key=True),
+    Column("platform_id", String(ID), nullable=False),
+    Column("session_id", String(CLIENT_ID), nullable=False),
+    Column("hidden_until", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_item_snoozes_hidden_until", "hidden_until"),
 )
 
 sessions = Table(

@@ -82,3 +82,26 @@ Name = Annotated[
     Storable,
 ]
 """A display name of an app or platform."""
+
+# Schemes that run code or read local data where a player opens a link: never a playback link.
+UNSAFE_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about"})
+APP_URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+$"
+
+
+def _app_uri(value: str) -> str:
+    scheme = value.partition(":")[0].lower()
+    if scheme in UNSAFE_SCHEMES:
+        raise ValueError(f"the scheme {scheme!r} is not allowed")
+    if scheme in ("http", "https"):
+        return _absolute_http_uri(value)
+    return value
+
+
+AppUri = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048, pattern=APP_URI_PATTERN),
+    Storable,
+    AfterValidator(_app_uri),
+]
+"""An absolute URI of at most 2048 characters whose scheme may be an app's own
+(``flix://play/42``); never ``javascript``, ``data``, ``file``, ``vbscript`` or ``about``."""

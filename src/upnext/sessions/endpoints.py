@@ -63,7 +63,11 @@ async def _item_list(
     """The session's aggregated list, or one attached context's (``context_id``)."""
     settings: Settings = request.app.state.settings
     view = contexts.list_view(
-        settings.item_ttl_days, per_series=query.per_series, per_app_limit=query.per_app_limit
+        settings.item_ttl_days,
+        per_series=query.per_series,
+        per_app_limit=query.per_app_limit,
+        windowed=True,
+        filters=query.filters,
     )
     page, media_base = query.page, settings.media_base
     async with _read(request) as conn:
@@ -166,11 +170,19 @@ async def context_list(
 async def hide_item(
     session_id: SessionId, context_id: ContextId, body: HideIn, conn: Conn, caller: PlatformCaller
 ) -> JSON:
-    """Hide or unhide an item; the publisher is told by an item_hidden/item_unhidden webhook."""
+    """Hide or unhide an item (or its series, or snooze it); the publisher is told by an
+    item_hidden/item_unhidden webhook."""
     assert caller.platform_id is not None
     hidden = body.action == "hide"
     await service.set_hidden(
-        conn, caller.platform_id, session_id, context_id, body.content_id, hidden
+        conn,
+        caller.platform_id,
+        session_id,
+        context_id,
+        body.content_id,
+        hidden,
+        scope=body.scope,
+        until=body.until_us,
     )
     return json_response(SUCCESS)
 

@@ -6,7 +6,9 @@ documented and served by their FastAPI routes in ``sessions/endpoints.py``. The 
 common one without the framework's middleware, routing, dependency solving and
 validation, and without SQLAlchemy: a platform key, well-formed ids, at most ``limit``
 and ``next_key`` in the query. It reads on the process's own connections (``db.lean``)
-through the same read model and services, and answers the same bytes and headers.
+through the same read model and services, and answers the same bytes and headers. The
+item lists also take the list filters (``action``, ``media_type``, ``max_maturity``,
+``unrated``) when each is written in its one plain spelling.
 
 Anything else goes on to the documented route, which answers it as it always has: missing
 or wrong credentials, malformed ids or query, operator keys, the shaping extensions, an
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
+from typing import get_args
 
 import orjson
 import psycopg
@@ -28,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from upnext import readmodel
 from upnext.contexts import service as contexts
+from upnext.contexts.schemas import MAX_MATURITY, Action
 from upnext.db.engine import Database
 from upnext.db.statements import Raw
 from upnext.kit.etag import etag_of, matches
@@ -36,6 +40,7 @@ from upnext.kit.lean import Fallback, basic_credentials, header, respond_json
 from upnext.kit.pagination import MAX_OFFSET, Page, list_object
 from upnext.kit.problems import UpNextError
 from upnext.portal import service as portal
+from upnext.readmodel import NO_FILTERS, Filters
 from upnext.sessions import service
 from upnext.settings import Settings
 
@@ -43,23 +48,71 @@ from upnext.settings import Settings
 # ``limit``, 0 for ``next_key``); anything else is the documented route's.
 _ITEM_QUERY = {b"limit": 200, b"next_key": MAX_OFFSET}
 _CONTEXTS_QUERY = {b"limit": 50, b"next_key": MAX_OFFSET}
+# The filters of the item lists in their plain spellings (``max_maturity`` is checked apart).
+_ACTIONS = frozenset(get_args(Action))
+_KINDS = {b"movie": "movie", b"tv_episode": "tv_episode"}
+_UNRATED = {b"include": True, b"exclude": False}
+_FILTER_NAMES = frozenset((b"action", b"media_type", b"max_maturity", b"unrated"))
 
 
 def _page(query_string: bytes, bounds: dict[bytes, int]) -> Page:
     """``limit`` and ``next_key`` as plain digits within their bounds, each at most once."""
+    return _query(query_string, bounds)[0]
+
+
+def _query(
+    query_string: bytes, bounds: dict[bytes, int], filters: frozenset[bytes] = frozenset()
+) -> tuple[Page, dict[bytes, bytes]]:
+    """The page, and the raw values of the names in ``filters`` (the lists' filters)."""
     values = {b"limit": 50, b"next_key": 0}
     seen: set[bytes] = set()
+    found: dict[bytes, bytes] = {}
     if query_string:
         for part in query_string.split(b"&"):
             name, _, value = part.partition(b"=")
-            if name not in bounds or name in seen or not value.isdigit() or len(value) > 10:
+            if name in seen:
                 raise Fallback
             seen.add(name)
+            if name in filters:
+                found[name] = value
+                continue
+            if name not in bounds or not value.isdigit() or len(value) > 10:
+                raise Fallback
             values[name] = int(value)
     limit, offset = values[b"limit"], values[b"next_key"]
     if not (1 <= limit <= bounds[b"limit"] and offset <= bounds[b"next_key"]):
         raise Fallback
-    return Page(limit=limit, offset=offset)
+    return Page(limit=limit, offset=offset), found
+
+
+def _filters(raw: dict[bytes, bytes]) -> Filters:
+    """The filters of plain values only: every other spelling, valid or not, is the
+    documented route's (percent-escapes, signs, leading zeros, repeated actions)."""
+    if not raw:
+        return NO_FILTERS
+    actions: tuple[str, ...] = ()
+    if b"action" in raw:
+        names = raw[b"action"].decode("ascii", "replace").split(",")
+        if not set(names) <= _ACTIONS or len(set(names)) != len(names):
+            raise Fallback
+        actions = tuple(sorted(names))
+    media_type = None
+    if b"media_type" in raw:
+        if raw[b"media_type"] not in _KINDS:
+            raise Fallback
+        media_type = _KINDS[raw[b"media_type"]]
+    max_maturity = None
+    if b"max_maturity" in raw:
+        text = raw[b"max_maturity"]
+        if not text.isdigit() or len(text) > 2 or (len(text) == 2 and text[0:1] == b"0"):
+            raise Fallback
+        max_maturity = int(text)
+        if max_maturity > MAX_MATURITY:
+            raise Fallback
+    unrated = _UNRATED.get(raw.get(b"unrated", b"include"))
+    if unrated is None:
+        raise Fallback
+    return Filters(actions, media_type, max_maturity, unrated)
 
 
 async def _platform(raw: Raw, key_id: str, secret: str) -> str:
@@ -86,10 +139,11 @@ async def _one_context(raw: Raw, platform_id: str, scope: Scope) -> bytes:
 
 
 async def _items(raw: Raw, platform_id: str, scope: Scope, context_id: str | None) -> bytes:
-    page = _page(scope["query_string"], _ITEM_QUERY)
+    page, asked = _query(scope["query_string"], _ITEM_QUERY, _FILTER_NAMES)
+    filters = _filters(asked)
     settings: Settings = scope["app"].state.settings
     session_id = scope["upnext.path"]["session_id"]
-    view = contexts.list_view(settings.item_ttl_days)
+    view = contexts.list_view(settings.item_ttl_days, windowed=True, filters=filters)
     body = await readmodel.session_read(
         raw, platform_id, session_id, context_id, page, view, settings.media_base
     )

@@ -11,15 +11,28 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     WrapValidator,
+    field_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from upnext.contexts.schemas import (
+    ActionFilter,
+    Instant,
+    MaturityFilter,
+    MediaTypeFilter,
+    UnratedFilter,
+    list_filters,
+)
 from upnext.identifiers import ClientIdField, ContentIdField, ContextIdField
 from upnext.kit.models import RequestModel
 from upnext.kit.pagination import MAX_OFFSET, Page
 from upnext.kit.text import Storable
-from upnext.kit.timestamps import iso
+from upnext.kit.timestamps import iso, now_us, parse_iso
+from upnext.readmodel import Filters
+
+MAX_SNOOZE_US = 365 * 86_400_000_000
 
 
 class AttachIn(RequestModel):
@@ -110,15 +123,53 @@ class ItemListQuery(BaseModel):
         None, ge=1, le=200, description="Extension: at most this many items per app.", examples=[3]
     )
     platform_id: str | None = Field(None, max_length=64, description=PLATFORM_ID_DESCRIPTION)
+    action: ActionFilter
+    media_type: MediaTypeFilter
+    max_maturity: MaturityFilter
+    unrated: UnratedFilter
 
     @property
     def page(self) -> Page:
         return Page(limit=self.limit, offset=self.next_key)
 
+    @property
+    def filters(self) -> Filters:
+        return list_filters(self.action, self.media_type, self.max_maturity, self.unrated)
+
 
 class HideIn(RequestModel):
     content_id: ContentIdField
     action: Literal["hide", "unhide"]
+    scope: Literal["item", "series"] = Field(
+        "item",
+        examples=["series"],
+        description="Extension: series applies the hide to every item of the context with "
+        "the named item's series_id, episodes written later included, until unhidden.",
+    )
+    until: Instant | None = Field(
+        None,
+        examples=["2024-05-08T18:00:00Z"],
+        description="Extension, with action hide: a snooze. Hidden until this moment (in the "
+        "future, at most 1 year ahead), then shown again with no request needed.",
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _snooze(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("action") != "hide":
+            raise ValueError("only with action hide")
+        moment, now = parse_iso(value), now_us()
+        if moment <= now:
+            raise ValueError("must be in the future")
+        if moment > now + MAX_SNOOZE_US:
+            raise ValueError("must be at most 1 year ahead")
+        return value
+
+    @property
+    def until_us(self) -> int | None:
+        return None if self.until is None else parse_iso(self.until)
 
 
 def render_attachment(row: Any) -> dict[str, Any]:

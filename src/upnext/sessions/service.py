@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext import readmodel
+from upnext import readmodel, snoozes
 from upnext.callers import Caller
 from upnext.contexts import repository as contexts_repo
 from upnext.contexts import service as contexts
-from upnext.contexts.schemas import render_item
 from upnext.db.statements import Executor
 from upnext.handoffs import service as handoffs
 from upnext.kit.pagination import Page
 from upnext.kit.problems import BadRequest, Conflict, Forbidden, NotFound
-from upnext.kit.timestamps import now_us
+from upnext.kit.timestamps import iso, now_us
 from upnext.portal import service as portal
 from upnext.readmodel import ListView
 from upnext.sessions import repository as repo
@@ -187,16 +186,17 @@ async def set_hidden(
     context_id: str,
     content_id: str,
     hidden: bool,
+    *,
+    scope: Literal["item", "series"] = "item",
+    until: int | None = None,
 ) -> None:
-    """Hide or unhide an item; the item's app hears of a change by webhook."""
+    """Hide or unhide an item, or its whole series (``scope``), until ``until`` (a snooze)
+    or for good; the item's app hears of a change by webhook."""
     row = await attachment(conn, platform_id, session_id, context_id)
     item = await contexts_repo.lock_item(conn, context_id, content_id)
     if item is None:
         raise NotFound(f"Context {context_id} has no item {content_id}.", code="item_not_found")
-    rendered = render_item({**item, "hidden": hidden})
-    if not await contexts_repo.set_hidden(conn, context_id, content_id, hidden, rendered):
-        return  # nothing changed (maybe a concurrent request did it), nothing to tell
-    data = {
+    data: dict[str, Any] = {
         "app_id": row["app_id"],
         "context_id": context_id,
         "content_id": content_id,
@@ -204,6 +204,15 @@ async def set_hidden(
         "session_id": session_id,
         "hidden": hidden,
     }
+    if scope == "series":
+        changed = await snoozes.hide_series(conn, data, item, until)
+        data |= {"scope": "series", "series_id": item["series_id"]}
+    else:
+        changed = await snoozes.hide_item(conn, data, item, until)
+    if not changed:
+        return  # nothing changed (maybe a concurrent request did it), nothing to tell
+    if until is not None:
+        data["until"] = iso(until)
     event = "item_hidden" if hidden else "item_unhidden"
     await webhooks.queue_event(conn, row["app_id"], event, data, context_id=context_id)
     await session_events.notify_context_changed(conn, context_id)

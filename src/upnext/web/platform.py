@@ -96,7 +96,7 @@ async def session_preview(
     settings = request.app.state.settings
     media_base, platform_id = settings.media_base, _platform_id(viewer)
     # The list exactly as GET /v1/sessions/upnext/{id} returns it by default.
-    view = contexts.list_view(settings.item_ttl_days)
+    view = contexts.list_view(settings.item_ttl_days, windowed=True)
     body = await sessions.aggregated_list(
         conn, platform_id, session_id, EVERYTHING, media_base, view
     )
