@@ -133,10 +133,6 @@ def _api(path: str) -> bool:
     return path.startswith("/v1/")
 
 
-def _security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
-    return BROWSER_HEADERS if path.startswith("/portal") else API_HEADERS
-
-
 def _edge(app: FastAPI, settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     """The edge layer: request ids and logs, security headers, CORS (only when
     configured), rate limits, body caps, and the lean paths (session reads, item PUT)."""

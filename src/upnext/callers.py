@@ -30,3 +30,15 @@ class Caller:
         """Admins read any platform; a platform key only its own."""
         if not self.is_admin and self.platform_id != platform_id:
             raise Forbidden("This key belongs to another platform.", code="wrong_platform")
+
+
+def require_role(caller: Caller, *roles: Role, needed_by: str = "This") -> Caller:
+    """``caller`` if its role is one of ``roles``; ``Forbidden`` (``wrong_role``) if not.
+
+    The one role check of the API (``deps``) and the portal (``web/access``), which only
+    names what needs the key differently (``needed_by="This page"``).
+    """
+    if caller.role not in roles:
+        allowed = " or ".join(roles)
+        raise Forbidden(f"{needed_by} needs a {allowed} key.", code="wrong_role")
+    return caller

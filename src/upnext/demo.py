@@ -15,7 +15,7 @@ import io
 import json
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from upnext.db.migrate import upgrade
 from upnext.handoffs import service as handoffs
 from upnext.kit import ids
 from upnext.kit.pagination import Page
-from upnext.portal import repository as portal_repo
 from upnext.portal import service as portal
 from upnext.portal.media import MEDIA_FILES
 from upnext.sessions import service as sessions
@@ -307,6 +306,10 @@ def media_pngs(name: str, colour: tuple[int, int, int]) -> dict[str, bytes]:
 # seeding
 
 
+async def _content(body: bytes) -> bytes:
+    return body
+
+
 async def seed(
     db: Database, media_base: str, admin_key: str, handoff_ttl_seconds: int = 600
 ) -> DemoWorld:
@@ -322,9 +325,12 @@ async def seed(
             key = await portal.create_key(conn, "publisher", app_id=app["app_id"])
             world.apps.append((name, app["app_id"], f"{key['key_id']}:{key['secret']}"))
             callers.append(Caller(key["key_id"], "publisher", app_id=app["app_id"]))
-            await portal.set_avail(conn, app["app_id"], platform_id, True)
+            await portal.set_avail(conn, callers[-1], app["app_id"], platform_id, True)
             for file_name, body in media_pngs(name, colour).items():
-                await portal.upload_media(conn, app["app_id"], file_name, body)
+                read = partial(_content, body)
+                await portal.upload_media(
+                    conn, callers[-1], app["app_id"], file_name, read, content_type="image/png"
+                )
         # Oldest first, so the row reads newest first in catalogue order.
         for show in reversed(CATALOGUE):
             item = ItemIn.model_validate(show.item(media_base))
@@ -336,7 +342,7 @@ async def seed(
             )
             token = handoff["handoff_token"]
             await sessions.attach_with_handoff(conn, platform_id, SESSION_ID, token)
-        await portal.set_attach_requires_handoff(conn, world.apps[0][1], True)
+        await portal.set_attach_requires_handoff(conn, callers[0], world.apps[0][1], True)
         spare = await handoffs.mint_handoff(
             conn, callers[0], APPS[0][2], platform_id, handoff_ttl_seconds
         )
@@ -347,7 +353,7 @@ async def seed(
 
 async def is_empty(db: Database) -> bool:
     async with db.read() as conn:
-        _, total = await portal_repo.list_apps(conn, Page(limit=1, offset=0))
+        _, total = await portal.list_apps(conn, Page(limit=1, offset=0))
     return total == 0
 
 

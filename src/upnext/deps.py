@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.callers import Caller, Role
+from upnext import auth
+from upnext.callers import Caller, Role, require_role
 from upnext.db.engine import Database
-from upnext.kit.problems import Forbidden, Unauthorized
-from upnext.portal import service as portal
+from upnext.kit.problems import Unauthorized
 from upnext.settings import Settings
 
 _basic = HTTPBasic(
@@ -68,15 +68,8 @@ async def authorize(
     list reads, where the generator dependency's set-up and exit stack cost more than
     the read itself.
     """
-    caller = await portal.authenticate(conn, credentials.username, credentials.password)
-    return _require_role(caller, roles) if roles else caller
-
-
-def _require_role(caller: Caller, roles: tuple[Role, ...]) -> Caller:
-    if caller.role not in roles:
-        allowed = " or ".join(roles)
-        raise Forbidden(f"This needs a {allowed} key.", code="wrong_role")
-    return caller
+    caller = await auth.authenticate(conn, credentials.username, credentials.password)
+    return require_role(caller, *roles) if roles else caller
 
 
 async def _caller(conn: Conn, credentials: Credentials) -> Caller:
@@ -85,12 +78,11 @@ async def _caller(conn: Conn, credentials: Credentials) -> Caller:
 
 def _with_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     async def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
-        return _require_role(caller, roles)
+        return require_role(caller, *roles)
 
     return dependency
 
 
-AnyCaller = Annotated[Caller, Depends(_caller)]
 AdminCaller = Annotated[Caller, Depends(_with_role("admin"))]
 PlatformCaller = Annotated[Caller, Depends(_with_role("platform"))]
 PublisherCaller = Annotated[Caller, Depends(_with_role("publisher"))]

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from upnext import auth
 from upnext.contexts import service
 from upnext.contexts.schemas import STALE, ItemIn
 from upnext.db.engine import Database
@@ -24,7 +25,6 @@ from upnext.kit.ids import is_client_id
 from upnext.kit.lean import Fallback, basic_credentials, header, read_body, replaying, respond_json
 from upnext.kit.problems import UpNextError
 from upnext.kit.responses import SUCCESS
-from upnext.portal import service as portal
 
 PREFIX = "/v1/contexts/upnext/"
 _ANSWERS = {True: orjson.dumps(SUCCESS), False: orjson.dumps(STALE)}
@@ -73,7 +73,7 @@ class LeanPut:
             item = ItemIn.model_validate(orjson.loads(body))
             db: Database = scope["app"].state.db
             async with db.write() as conn:
-                caller = await portal.authenticate(conn, key_id, secret)
+                caller = await auth.authenticate(conn, key_id, secret)
                 if caller.role != "publisher":
                     raise Fallback
                 written = await service.put_item(conn, caller, context_id, item)

@@ -11,13 +11,13 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from upnext import auth
 from upnext.db.engine import Database
 from upnext.idempotency import repository as repo
 from upnext.kit.idempotency import WRITE_METHODS, Outcome, Replay
 from upnext.kit.openapi import Operation, edit_operations, path_index, problem
 from upnext.kit.problems import Unauthorized
 from upnext.kit.timestamps import now_us
-from upnext.portal import service as portal
 
 RETENTION_US = 24 * 3600 * 1_000_000
 # A claim whose request has not answered by then belongs to a process that died: the key
@@ -55,7 +55,7 @@ class DatabaseStore:
             return None
         async with self.db.read() as conn:
             try:
-                caller = await portal.authenticate(conn, *credentials)
+                caller = await auth.authenticate(conn, *credentials)
             except Unauthorized:
                 return None
         return caller.key_id

@@ -72,12 +72,6 @@ class Conflict(UpNextError):
     title = "Conflict"
 
 
-class PayloadTooLarge(UpNextError):
-    status = 413
-    code = "payload_too_large"
-    title = "Payload too large"
-
-
 class Invalid(UpNextError):
     status = 422
     code = "validation_failed"

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
 
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from upnext import metrics
 from upnext.db.engine import Database
-from upnext.db.migrate import alembic_config
 from upnext.deps import Conn
 from upnext.kit.openapi import PUBLIC
-from upnext.kit.problems import ServiceUnavailable
 from upnext.kit.responses import JSON, json_response
-from upnext.operations import repository as repo
+from upnext.operations import service
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("upnext.operations")
-
-
-@cache
-def _head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 @router.get(
@@ -33,13 +24,7 @@ def _head_revision() -> str | None:
 )
 async def readyz(conn: Conn) -> JSON:
     """200 when this process can serve traffic: database up and schema at the newest revision."""
-    revision = await repo.schema_revision(conn)
-    if revision != _head_revision():
-        raise ServiceUnavailable(
-            f"The schema is at {revision}, this code needs {_head_revision()}.",
-            code="schema_outdated",
-            headers={"Retry-After": "5"},
-        )
+    revision = await service.ready_schema(conn)
     return json_response({"status": "ready", "schema": revision})
 
 
@@ -54,7 +39,7 @@ async def get_metrics(request: Request) -> Response:
     db: Database = request.app.state.db
     try:
         async with db.read() as conn:
-            metrics.set_webhook_queue_depth(await repo.pending_deliveries(conn))
+            metrics.set_webhook_queue_depth(await service.webhook_queue_depth(conn))
     except (DBAPIError, PoolTimeout) as exc:
         # Metrics matter most during an outage: serve the rest, keep the last queue depth.
         log.warning("webhook queue depth unavailable: %s", exc.__class__.__name__)

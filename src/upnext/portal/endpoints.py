@@ -18,11 +18,9 @@ from upnext.deps import (
 from upnext.identifiers import ServerId
 from upnext.kit.openapi import PUBLIC, errors, problems
 from upnext.kit.pagination import ItemPage, ListObject, list_object
-from upnext.kit.problems import Invalid
 from upnext.kit.responses import JSON, json_response, no_content
-from upnext.portal import repository as repo
 from upnext.portal import service
-from upnext.portal.media import MEDIA_FILES, spec_for
+from upnext.portal.media import MEDIA_FILES
 from upnext.portal.schemas import (
     AppDetail,
     AppOut,
@@ -42,7 +40,6 @@ from upnext.portal.schemas import (
     PlatformOut,
     PlatformPatch,
 )
-from upnext.webhooks.addresses import check_webhook_url
 
 admin = APIRouter(prefix="/v1/admin", tags=["admin"])
 publisher = APIRouter(prefix="/v1/apps", tags=["apps"])
@@ -65,8 +62,7 @@ async def create_platform(body: NameIn, conn: Conn, caller: AdminCaller) -> JSON
 @admin.get("/platforms", response_model=ListObject[PlatformOut], responses=errors())
 async def list_platforms(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
     """List platforms, newest first."""
-    rows, total = await repo.list_platforms(conn, page)
-    return _list([service.render_platform(r) for r in rows], total, page)
+    return _list(*await service.list_platforms(conn, page), page)
 
 
 @admin.post("/apps", status_code=201, response_model=AppOut, responses=errors(422))
@@ -78,8 +74,7 @@ async def create_app(body: NameIn, conn: Conn, caller: AdminCaller) -> JSON:
 @admin.get("/apps", response_model=ListObject[AppOut], responses=errors())
 async def list_apps(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
     """List apps, newest first."""
-    rows, total = await repo.list_apps(conn, page)
-    return _list([service.render_app(r) for r in rows], total, page)
+    return _list(*await service.list_apps(conn, page), page)
 
 
 @admin.post(
@@ -107,8 +102,8 @@ async def list_keys(
     app_id: str | None = None,
 ) -> JSON:
     """List keys (never their secrets), newest first, optionally of one platform or app."""
-    rows, total = await repo.list_keys(conn, page, platform_id=platform_id, app_id=app_id)
-    return _list([service.render_key(r) for r in rows], total, page)
+    keys = await service.list_keys(conn, page, platform_id=platform_id, app_id=app_id)
+    return _list(*keys, page)
 
 
 @admin.delete("/keys/{key_id}", status_code=204, responses=errors(404, 409))
@@ -126,8 +121,7 @@ async def get_app(
     app_id: ServerId, conn: Conn, caller: PublisherReader, settings: AppSettings
 ) -> JSON:
     """The app with its webhook URL, avails and uploaded media."""
-    caller.require_app(app_id)
-    return json_response(await service.app_detail(conn, app_id, settings.media_base))
+    return json_response(await service.app_detail(conn, caller, app_id, settings.media_base))
 
 
 @publisher.patch("/{app_id}", response_model=AppDetail, responses=errors(404, 422))
@@ -135,15 +129,11 @@ async def update_app(
     app_id: ServerId, body: AppPatch, conn: Conn, caller: PublisherCaller, settings: AppSettings
 ) -> JSON:
     """Set or clear the app's webhook URL; choose whether attaching needs a handoff token."""
-    caller.require_app(app_id)
-    if "attach_requires_handoff" in body.model_fields_set:
-        await service.set_attach_requires_handoff(conn, app_id, body.attach_requires_handoff)
-    if "webhook_url" in body.model_fields_set:
-        if body.webhook_url is not None:
-            allow_private = settings.webhook_allow_private
-            await check_webhook_url(body.webhook_url, allow_private=allow_private)
-        await service.set_webhook_url(conn, app_id, body.webhook_url)
-    return json_response(await service.app_detail(conn, app_id, settings.media_base))
+    allow_private, media_base = settings.webhook_allow_private, settings.media_base
+    app = await service.update_app(
+        conn, caller, app_id, body, allow_private=allow_private, media_base=media_base
+    )
+    return json_response(app)
 
 
 @publisher.put(
@@ -153,8 +143,7 @@ async def set_avail(
     app_id: ServerId, platform_id: ServerId, body: AvailIn, conn: Conn, caller: PublisherCaller
 ) -> JSON:
     """Make the app's data available to a platform, or withdraw it."""
-    caller.require_app(app_id)
-    return json_response(await service.set_avail(conn, app_id, platform_id, body.enabled))
+    return json_response(await service.set_avail(conn, caller, app_id, platform_id, body.enabled))
 
 
 # The names in the schema only: any other is still 422 unknown_media_file, with the list.
@@ -187,12 +176,10 @@ async def upload_media(
     caller: PublisherCaller,
 ) -> JSON:
     """Upload one of the app's media files: a PNG of the exact size its name demands."""
-    caller.require_app(app_id)
-    spec_for(file_name)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "image/png":
-        raise Invalid("Send the file as Content-Type: image/png.", code="not_png")
-    etag = await service.upload_media(conn, app_id, file_name, await request.body())
+    etag = await service.upload_media(
+        conn, caller, app_id, file_name, request.body, content_type=content_type
+    )
     return json_response({"app_id": app_id, "file_name": file_name, "etag": etag})
 
 
@@ -201,16 +188,14 @@ async def delete_media(
     app_id: ServerId, file_name: MediaFileName, conn: Conn, caller: PublisherCaller
 ) -> Response:
     """Delete one of the app's media files."""
-    caller.require_app(app_id)
-    await service.delete_media(conn, app_id, file_name)
+    await service.delete_media(conn, caller, app_id, file_name)
     return no_content()
 
 
 @publisher.get("/{app_id}/guidelines", response_model=GuidelinesOut, responses=errors(404))
 async def get_guidelines(app_id: ServerId, conn: Conn, caller: PublisherReader) -> JSON:
     """The Publisher Guidelines thresholds applied to the app's progress reports."""
-    caller.require_app(app_id)
-    return json_response(await service.get_guidelines(conn, app_id))
+    return json_response(await service.get_guidelines(conn, caller, app_id))
 
 
 @publisher.put("/{app_id}/guidelines", response_model=GuidelinesOut, responses=errors(404, 422))
@@ -218,8 +203,7 @@ async def set_guidelines(
     app_id: ServerId, body: GuidelinesIn, conn: Conn, caller: PublisherCaller
 ) -> JSON:
     """Set the app's Publisher Guidelines thresholds; omitted fields take the defaults."""
-    caller.require_app(app_id)
-    return json_response(await service.set_guidelines(conn, app_id, body.thresholds()))
+    return json_response(await service.set_guidelines(conn, caller, app_id, body.thresholds()))
 
 
 # platform
@@ -228,8 +212,7 @@ async def set_guidelines(
 @platform.get("/{platform_id}", response_model=PlatformDetail, responses=errors(404))
 async def get_platform(platform_id: ServerId, conn: Conn, caller: PlatformReader) -> JSON:
     """The platform with its webhook URL."""
-    caller.require_platform(platform_id)
-    return json_response(await service.platform_detail(conn, platform_id))
+    return json_response(await service.platform_detail(conn, caller, platform_id))
 
 
 @platform.patch("/{platform_id}", response_model=PlatformDetail, responses=errors(404, 422))
@@ -241,13 +224,11 @@ async def update_platform(
     settings: AppSettings,
 ) -> JSON:
     """Set or clear the platform's webhook URL (session_changed events)."""
-    caller.require_platform(platform_id)
-    if "webhook_url" in body.model_fields_set:
-        if body.webhook_url is not None:
-            allow_private = settings.webhook_allow_private
-            await check_webhook_url(body.webhook_url, allow_private=allow_private)
-        await service.set_platform_webhook_url(conn, platform_id, body.webhook_url)
-    return json_response(await service.platform_detail(conn, platform_id))
+    allow_private = settings.webhook_allow_private
+    platform = await service.update_platform(
+        conn, caller, platform_id, body, allow_private=allow_private
+    )
+    return json_response(platform)
 
 
 @platform.get("/{platform_id}/apps", response_model=ListObject[PlatformApp], responses=errors(404))
@@ -255,9 +236,7 @@ async def list_platform_apps(
     platform_id: ServerId, conn: Conn, caller: PlatformReader, page: ItemPage, settings: AppSettings
 ) -> JSON:
     """Apps that made their data available to this platform, with their media to review."""
-    caller.require_platform(platform_id)
-    await service.get_platform(conn, platform_id)
-    apps, total = await service.platform_apps(conn, platform_id, page, settings.media_base)
+    apps, total = await service.platform_apps(conn, caller, platform_id, page, settings.media_base)
     return _list(apps, total, page)
 
 
@@ -274,8 +253,7 @@ async def set_platform_data(
     caller: PlatformCaller,
 ) -> JSON:
     """Set the platform's own key-value object returned with the app's items."""
-    caller.require_platform(platform_id)
-    return json_response(await service.set_platform_data(conn, platform_id, app_id, body))
+    return json_response(await service.set_platform_data(conn, caller, platform_id, app_id, body))
 
 
 media = APIRouter(tags=["media"])
@@ -305,5 +283,4 @@ async def get_media(app_id: ServerId, file_name: str, request: Request, conn: Co
 @admin.get("/audit-log", response_model=ListObject[AuditEntry], responses=errors())
 async def audit_log(conn: Conn, _: AdminCaller, page: ItemPage) -> JSON:
     """Admin actions (who, what, when), newest first."""
-    rows, total = await repo.list_audit(conn, page)
-    return _list([service.render_audit(r) for r in rows], total, page)
+    return _list(*await service.list_audit(conn, page), page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -12,46 +12,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upnext.callers import Caller, Role
 from upnext.db.engine import Database
-from upnext.db.statements import Executor
 from upnext.guidelines import Thresholds
 from upnext.kit import ids
 from upnext.kit.hashing import hash_secret, secret_matches
 from upnext.kit.pagination import Page
-from upnext.kit.problems import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthorized
+from upnext.kit.problems import Conflict, FieldError, Forbidden, Invalid, NotFound
 from upnext.kit.timestamps import iso, now_us
 from upnext.portal import repository as repo
-from upnext.portal.media import check_png, media_urls
-from upnext.portal.schemas import MAX_PLATFORM_DATA_BYTES, MAX_PLATFORM_DATA_KEYS
+from upnext.portal.media import check_png, media_urls, spec_for
+from upnext.portal.schemas import (
+    MAX_PLATFORM_DATA_BYTES,
+    MAX_PLATFORM_DATA_KEYS,
+    AppPatch,
+    PlatformPatch,
+)
 from upnext.webhooks import owners, session_events
-from upnext.webhooks import repository as webhooks_repo
+from upnext.webhooks import service as webhooks
 
 # The audit log's "who" for actions taken by the server itself (start-up, demo data).
 SYSTEM_ACTOR = "system"
 
 # keys and callers
-
-
-async def authenticate(conn: Executor, key_id: str, secret: str) -> Caller:
-    """The caller a key identifies; ``Unauthorized`` for unknown, wrong or revoked keys."""
-    key = await repo.get_key(conn, key_id)
-    # Hash even for unknown ids so timing does not reveal which key ids exist.
-    stored = key["secret_hash"] if key is not None else "0" * 64
-    if not secret_matches(secret, stored) or key is None or key["revoked_at"] is not None:
-        raise Unauthorized("The key is unknown, revoked, or its secret is wrong.")
-    role: Role = key["role"]
-    return Caller(key["key_id"], role, key["platform_id"], key["app_id"])
-
-
-def signed_in_caller(session: Mapping[str, Any]) -> Caller:
-    """The caller of a portal session read with its key (``repo.get_portal_session``).
-
-    Checked on every request: ``Unauthorized`` once the key is revoked (revoking also
-    deletes its sessions; this covers a session read just before that commit).
-    """
-    if session["key_id"] is None or session["role"] is None or session["revoked_at"] is not None:
-        raise Unauthorized("The key of this session is revoked.")
-    role: Role = session["role"]
-    return Caller(session["key_id"], role, session["platform_id"], session["app_id"])
 
 
 async def ensure_admin_key(conn: AsyncConnection, configured: str | None) -> str | None:
@@ -109,6 +90,26 @@ async def purge_sessions(db: Database, now: int) -> int:
         return await repo.purge_portal_sessions(conn, now)
 
 
+# portal sessions: the store behind web/session.py, named by the hash of their token
+
+
+async def find_session(conn: AsyncConnection, token_hash: str, now: int) -> dict[str, Any] | None:
+    """The live session of a token hash, with its key's role, tenant and revocation."""
+    return await repo.get_portal_session(conn, token_hash, now)
+
+
+async def start_session(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await repo.insert_portal_session(conn, values)
+
+
+async def save_session(conn: AsyncConnection, token_hash: str, values: dict[str, Any]) -> None:
+    await repo.update_portal_session(conn, token_hash, values)
+
+
+async def end_session(conn: AsyncConnection, token_hash: str) -> None:
+    await repo.delete_portal_session(conn, token_hash)
+
+
 async def revoke_key(conn: AsyncConnection, caller: Caller, key_id: str) -> None:
     if await repo.get_key(conn, key_id) is None:
         raise NotFound(f"No key {key_id}.", code="key_not_found")
@@ -118,6 +119,13 @@ async def revoke_key(conn: AsyncConnection, caller: Caller, key_id: str) -> None
     # In the same transaction: no portal session outlives its key's revocation.
     await repo.delete_portal_sessions_of_key(conn, key_id)
     await audit(conn, caller, "key.revoke", key_id)
+
+
+async def list_keys(
+    conn: AsyncConnection, page: Page, *, platform_id: str | None, app_id: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await repo.list_keys(conn, page, platform_id=platform_id, app_id=app_id)
+    return [render_key(r) for r in rows], total
 
 
 def render_key(row: RowMapping) -> dict[str, Any]:
@@ -152,6 +160,16 @@ async def create_app(
     return render_app(values)
 
 
+async def list_platforms(conn: AsyncConnection, page: Page) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await repo.list_platforms(conn, page)
+    return [render_platform(r) for r in rows], total
+
+
+async def list_apps(conn: AsyncConnection, page: Page) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await repo.list_apps(conn, page)
+    return [render_app(r) for r in rows], total
+
+
 def render_platform(row: Any) -> dict[str, Any]:
     return {
         "platform_id": row["platform_id"],
@@ -178,7 +196,10 @@ async def get_app(conn: AsyncConnection, app_id: str) -> Mapping[str, Any]:
     return row
 
 
-async def app_detail(conn: AsyncConnection, app_id: str, media_base: str) -> dict[str, Any]:
+async def app_detail(
+    conn: AsyncConnection, caller: Caller, app_id: str, media_base: str
+) -> dict[str, Any]:
+    caller.require_app(app_id)
     app = await get_app(conn, app_id)
     avails = await repo.avails_of_app(conn, app_id)
     names = await repo.media_names(conn, [app_id])
@@ -197,43 +218,66 @@ def _handoff_choice(app: Mapping[str, Any]) -> dict[str, bool]:
     return {} if chosen is None else {"attach_requires_handoff": bool(chosen)}
 
 
-async def set_attach_requires_handoff(conn: AsyncConnection, app_id: str, required: bool) -> None:
+async def update_app(
+    conn: AsyncConnection,
+    caller: Caller,
+    app_id: str,
+    patch: AppPatch,
+    *,
+    allow_private: bool,
+    media_base: str,
+) -> dict[str, Any]:
+    """Apply the fields ``patch`` sets, in this order; the app as it is then."""
+    caller.require_app(app_id)
+    if "attach_requires_handoff" in patch.model_fields_set:
+        await set_attach_requires_handoff(conn, caller, app_id, patch.attach_requires_handoff)
+    if "webhook_url" in patch.model_fields_set:
+        owner = owners.app(app_id)
+        await webhooks.set_url(conn, caller, owner, patch.webhook_url, allow_private=allow_private)
+    return await app_detail(conn, caller, app_id, media_base)
+
+
+async def set_attach_requires_handoff(
+    conn: AsyncConnection, caller: Caller, app_id: str, required: bool
+) -> None:
     """Whether platforms must attach the app's contexts with a handoff token from now on;
     sessions that already hold one of its contexts keep it."""
+    caller.require_app(app_id)
     await get_app(conn, app_id)
     await repo.update_app(conn, app_id, {"attach_requires_handoff": required})
 
 
-async def set_webhook_url(conn: AsyncConnection, app_id: str, url: str | None) -> None:
-    await get_app(conn, app_id)
-    # Setting a URL again re-enables an endpoint that a 410 Gone had disabled.
-    await repo.update_app(conn, app_id, {"webhook_url": url, "webhook_disabled_at": None})
-    if url is not None:  # events that waited for an endpoint are due now
-        await webhooks_repo.unpark(conn, owners.app(app_id), now_us())
-
-
-async def platform_detail(conn: AsyncConnection, platform_id: str) -> dict[str, Any]:
+async def platform_detail(
+    conn: AsyncConnection, caller: Caller, platform_id: str
+) -> dict[str, Any]:
+    caller.require_platform(platform_id)
     platform = await get_platform(conn, platform_id)
     return {**render_platform(platform), "webhook_url": platform["webhook_url"]}
 
 
-async def set_platform_webhook_url(
-    conn: AsyncConnection, platform_id: str, url: str | None
-) -> None:
-    """Where the platform's session_changed events go; as ``set_webhook_url`` for apps."""
-    await get_platform(conn, platform_id)
-    values = {"webhook_url": url, "webhook_disabled_at": None}
-    await repo.update_platform(conn, platform_id, values)
-    if url is not None:
-        await webhooks_repo.unpark(conn, owners.platform(platform_id), now_us())
+async def update_platform(
+    conn: AsyncConnection,
+    caller: Caller,
+    platform_id: str,
+    patch: PlatformPatch,
+    *,
+    allow_private: bool,
+) -> dict[str, Any]:
+    """Set or clear the platform's webhook URL (session_changed events) if ``patch`` does."""
+    caller.require_platform(platform_id)
+    if "webhook_url" in patch.model_fields_set:
+        owner = owners.platform(platform_id)
+        await webhooks.set_url(conn, caller, owner, patch.webhook_url, allow_private=allow_private)
+    return await platform_detail(conn, caller, platform_id)
 
 
 # avails
 
 
 async def set_avail(
-    conn: AsyncConnection, app_id: str, platform_id: str, enabled: bool
+    conn: AsyncConnection, caller: Caller, app_id: str, platform_id: str, enabled: bool
 ) -> dict[str, Any]:
+    caller.require_app(app_id)
     await get_app(conn, app_id)
     await get_platform(conn, platform_id)
     values = {
@@ -270,8 +314,11 @@ async def require_available(
 
 
 async def platform_apps(
-    conn: AsyncConnection, platform_id: str, page: Page, media_base: str
+    conn: AsyncConnection, caller: Caller, platform_id: str, page: Page, media_base: str
 ) -> tuple[list[dict[str, Any]], int]:
+    """Apps that made their data available to the platform, with media and platform data."""
+    caller.require_platform(platform_id)
+    await get_platform(conn, platform_id)
     rows, total = await repo.apps_for_platform(conn, platform_id, page)
     app_ids = [row["app_id"] for row in rows]
     names = await repo.media_names(conn, app_ids)
@@ -291,8 +338,9 @@ async def platform_apps(
 
 
 async def set_platform_data(
-    conn: AsyncConnection, platform_id: str, app_id: str, data: dict[str, Any]
+    conn: AsyncConnection, caller: Caller, platform_id: str, app_id: str, data: dict[str, Any]
 ) -> dict[str, Any]:
+    caller.require_platform(platform_id)
     await require_available(conn, app_id, platform_id)
     encoded = orjson.dumps(data)
     if len(data) > MAX_PLATFORM_DATA_KEYS:
@@ -319,8 +367,24 @@ async def set_platform_data(
 # media
 
 
-async def upload_media(conn: AsyncConnection, app_id: str, file_name: str, body: bytes) -> str:
-    """Store a checked PNG; returns its ETag."""
+async def upload_media(
+    conn: AsyncConnection,
+    caller: Caller,
+    app_id: str,
+    file_name: str,
+    read: Callable[[], Awaitable[bytes]],
+    *,
+    content_type: str | None,
+) -> str:
+    """Store a checked PNG; returns its ETag. ``content_type`` is the API's declared type
+    (``None`` for the portal's form upload, whose type is the browser's guess). The body
+    is read (``read``) only once the caller and the name are known to be right."""
+    caller.require_app(app_id)
+    if content_type is not None:
+        spec_for(file_name)
+        if content_type != "image/png":
+            raise Invalid("Send the file as Content-Type: image/png.", code="not_png")
+    body = await read()
     await get_app(conn, app_id)
     check_png(file_name, body)
     etag = hashlib.sha256(body).hexdigest()
@@ -337,7 +401,8 @@ async def upload_media(conn: AsyncConnection, app_id: str, file_name: str, body:
     return etag
 
 
-async def delete_media(conn: AsyncConnection, app_id: str, file_name: str) -> None:
+async def delete_media(conn: AsyncConnection, caller: Caller, app_id: str, file_name: str) -> None:
+    caller.require_app(app_id)
     await get_app(conn, app_id)
     if not await repo.delete_media(conn, app_id, file_name):
         raise NotFound(f"App {app_id} has no {file_name}.", code="media_not_found")
@@ -373,6 +438,11 @@ async def audit(
     )
 
 
+async def list_audit(conn: AsyncConnection, page: Page) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await repo.list_audit(conn, page)
+    return [render_audit(r) for r in rows], total
+
+
 def render_audit(row: RowMapping) -> dict[str, Any]:
     return {
         "entry_id": row["entry_id"],
@@ -396,14 +466,16 @@ def render_guidelines(app_id: str, thresholds: Thresholds) -> dict[str, Any]:
     }
 
 
-async def get_guidelines(conn: AsyncConnection, app_id: str) -> dict[str, Any]:
+async def get_guidelines(conn: AsyncConnection, caller: Caller, app_id: str) -> dict[str, Any]:
+    caller.require_app(app_id)
     app = await get_app(conn, app_id)
     return render_guidelines(app_id, Thresholds.from_json(app["guidelines"]))
 
 
 async def set_guidelines(
-    conn: AsyncConnection, app_id: str, thresholds: Thresholds
+    conn: AsyncConnection, caller: Caller, app_id: str, thresholds: Thresholds
 ) -> dict[str, Any]:
+    caller.require_app(app_id)
     await get_app(conn, app_id)
     await repo.update_app(conn, app_id, {"guidelines": thresholds.to_json()})
     return render_guidelines(app_id, thresholds)

@@ -29,7 +29,7 @@ from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from upnext import readmodel
+from upnext import auth, readmodel
 from upnext.contexts import service as contexts
 from upnext.contexts.schemas import MAX_MATURITY, Action
 from upnext.db.engine import Database
@@ -39,7 +39,6 @@ from upnext.kit.ids import is_client_id
 from upnext.kit.lean import Fallback, basic_credentials, header, respond_json
 from upnext.kit.pagination import MAX_OFFSET, Page, list_object
 from upnext.kit.problems import UpNextError
-from upnext.portal import service as portal
 from upnext.readmodel import NO_FILTERS, Filters
 from upnext.sessions import service
 from upnext.settings import Settings
@@ -118,7 +117,7 @@ def _filters(raw: dict[bytes, bytes]) -> Filters:
 async def _platform(raw: Raw, key_id: str, secret: str) -> str:
     """The platform of a platform key (an operator's key reads through the documented
     route, which resolves ``platform_id``)."""
-    caller = await portal.authenticate(raw, key_id, secret)
+    caller = await auth.authenticate(raw, key_id, secret)
     if caller.role != "platform" or caller.platform_id is None:
         raise Fallback
     return caller.platform_id

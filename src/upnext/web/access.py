@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upnext.callers import Caller, Role
+from upnext import auth
+from upnext.callers import Caller, Role, require_role
 from upnext.db.engine import Database
-from upnext.kit.problems import Forbidden, Unauthorized, UpNextError
-from upnext.portal import service as portal
+from upnext.kit.problems import Unauthorized, UpNextError
 from upnext.web.session import session_of
 
 
@@ -53,7 +53,7 @@ async def _viewer(request: Request) -> Caller:
             session.add_flash("error", ENDED)
         raise SignInRequired
     try:
-        return portal.signed_in_caller(session.key)
+        return auth.signed_in_caller(session.key)
     except Unauthorized:
         session.sign_out()
         session.add_flash("error", ENDED)
@@ -62,9 +62,7 @@ async def _viewer(request: Request) -> Caller:
 
 def _with_role(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
     async def dependency(caller: Annotated[Caller, Depends(_viewer)]) -> Caller:
-        if caller.role != role:
-            raise Forbidden(f"This page needs a {role} key.", code="wrong_role")
-        return caller
+        return require_role(caller, role, needed_by="This page")
 
     return dependency
 

@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from upnext.identifiers import ServerId
 from upnext.kit.pagination import Page
-from upnext.portal import repository as repo
 from upnext.portal import service as portal
 from upnext.portal.schemas import NameIn
 from upnext.web.access import Csrf, Operator, ReadConn, WriteConn
@@ -25,16 +24,16 @@ EVERYTHING = Page(limit=500, offset=0)
 @router.get("")
 async def overview(request: Request, conn: ReadConn, viewer: Operator) -> Response:
     """Platforms, apps and keys."""
-    platforms, _ = await repo.list_platforms(conn, EVERYTHING)
-    apps, _ = await repo.list_apps(conn, EVERYTHING)
-    keys, _ = await repo.list_keys(conn, EVERYTHING, platform_id=None, app_id=None)
+    platforms, _ = await portal.list_platforms(conn, EVERYTHING)
+    apps, _ = await portal.list_apps(conn, EVERYTHING)
+    keys, _ = await portal.list_keys(conn, EVERYTHING, platform_id=None, app_id=None)
     return page(
         request,
         "operator.html",
         viewer=viewer,
-        platforms=[portal.render_platform(p) for p in platforms],
-        apps=[portal.render_app(a) for a in apps],
-        keys=[portal.render_key(k) for k in keys],
+        platforms=platforms,
+        apps=apps,
+        keys=keys,
     )
 
 

@@ -43,7 +43,9 @@ async def overview(request: Request, conn: ReadConn, viewer: Platform) -> Respon
     """Apps available to the platform, with their media and platform data."""
     platform = await portal.get_platform(conn, _platform_id(viewer))
     media_base = request.app.state.settings.media_base
-    apps, _ = await portal.platform_apps(conn, platform["platform_id"], EVERYTHING, media_base)
+    apps, _ = await portal.platform_apps(
+        conn, viewer, platform["platform_id"], EVERYTHING, media_base
+    )
     for app in apps:
         app["platform_data_json"] = orjson.dumps(
             app["platform_data"], option=orjson.OPT_INDENT_2
@@ -75,7 +77,7 @@ async def set_platform_data(
     if not isinstance(decoded, dict):
         raise Invalid("platform_data must be a JSON object of string keys.")
     data = parse_as(PLATFORM_DATA, decoded, "platform_data")
-    await portal.set_platform_data(conn, _platform_id(viewer), app_id, data)
+    await portal.set_platform_data(conn, viewer, _platform_id(viewer), app_id, data)
     session_of(request).add_flash("ok", f"Platform data of {app_id} saved.")
     return redirect(request, "/platform#apps")
 
@@ -103,7 +105,7 @@ async def session_preview(
     listed = orjson.loads(body)
     items, total = listed["items"], listed["total"]
     platform = await portal.get_platform(conn, platform_id)
-    apps, _ = await portal.platform_apps(conn, platform_id, EVERYTHING, media_base)
+    apps, _ = await portal.platform_apps(conn, viewer, platform_id, EVERYTHING, media_base)
     names = {app["app_id"]: app["name"] for app in apps}
     for item in items:
         item["app_name"] = names.get(item["app_id"], item["app_id"])
@@ -151,10 +153,10 @@ async def set_webhook(
 ) -> Response:
     """Set or clear the platform's webhook URL, with the API's checks."""
     url = parse(PlatformPatch, {"webhook_url": webhook_url.strip() or None}).webhook_url
-    if url is not None:
-        allow = request.app.state.settings.webhook_allow_private
-        await webhooks.check_webhook_url(url, allow_private=allow)
-    await portal.set_platform_webhook_url(conn, _platform_id(viewer), url)
+    allow = request.app.state.settings.webhook_allow_private
+    await webhooks.set_url(
+        conn, viewer, owners.platform(_platform_id(viewer)), url, allow_private=allow
+    )
     session_of(request).add_flash("ok", "Webhook URL saved." if url else "Webhooks turned off.")
     return redirect(request, "/platform#webhook")
 
@@ -164,7 +166,7 @@ async def rotate_webhook_secret(
     request: Request, conn: WriteConn, viewer: Platform, _: Csrf
 ) -> Response:
     """Create or rotate the platform's signing secret and show it, this once."""
-    created = await webhooks.rotate_secret(conn, owners.platform(_platform_id(viewer)))
+    created = await webhooks.rotate_secret(conn, viewer, owners.platform(_platform_id(viewer)))
     return page(
         request,
         "secret_created.html",
@@ -184,7 +186,7 @@ async def delivery_log(
         raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}.")
     platform = await portal.get_platform(conn, _platform_id(viewer))
     owner = owners.platform(platform["platform_id"])
-    deliveries, total = await webhooks.deliveries(conn, owner, status or None, EVERYTHING)
+    deliveries, total = await webhooks.deliveries(conn, viewer, owner, status or None, EVERYTHING)
     return page(
         request,
         "platform_webhooks.html",
@@ -208,7 +210,7 @@ async def retry_delivery(
     """Queue one of the platform's deliveries again, keeping its webhook-id."""
     schedule = request.app.state.settings.retry_schedule
     owner = owners.platform(_platform_id(viewer))
-    await webhooks.retry_delivery(conn, owner, delivery_id, schedule)
+    await webhooks.retry_delivery(conn, viewer, owner, delivery_id, schedule)
     session_of(request).add_flash("ok", f"Delivery {delivery_id} queued again.")
     return redirect(request, "/platform/webhooks")
 
@@ -216,6 +218,6 @@ async def retry_delivery(
 @router.post("/webhooks/test")
 async def send_test(request: Request, conn: WriteConn, viewer: Platform, _: Csrf) -> Response:
     """Queue a webhook_test event to the platform's endpoint."""
-    await webhooks.send_test(conn, owners.platform(_platform_id(viewer)))
+    await webhooks.send_test(conn, viewer, owners.platform(_platform_id(viewer)))
     session_of(request).add_flash("ok", "A webhook_test event was queued.")
     return redirect(request, "/platform/webhooks")

@@ -14,7 +14,6 @@ from upnext.identifiers import ServerId
 from upnext.kit.ids import is_client_id
 from upnext.kit.pagination import Page
 from upnext.kit.problems import Invalid
-from upnext.portal import repository as portal_repo
 from upnext.portal import service as portal
 from upnext.portal.media import MEDIA_FILES
 from upnext.portal.schemas import AppPatch
@@ -40,17 +39,15 @@ def _app_id(viewer: Caller) -> str:
 async def overview(request: Request, conn: ReadConn, viewer: Publisher) -> Response:
     """The app: webhook endpoint, avails per platform, media files."""
     settings = request.app.state.settings
-    app = await portal.app_detail(conn, _app_id(viewer), settings.media_base)
-    platforms, _ = await portal_repo.list_platforms(conn, Page(limit=500, offset=0))
+    app = await portal.app_detail(conn, viewer, _app_id(viewer), settings.media_base)
+    platforms, _ = await portal.list_platforms(conn, Page(limit=500, offset=0))
     enabled = {a["platform_id"] for a in app["avails"] if a["enabled"]}
     return page(
         request,
         "publisher.html",
         viewer=viewer,
         app=app,
-        platforms=[
-            {**portal.render_platform(p), "enabled": p["platform_id"] in enabled} for p in platforms
-        ],
+        platforms=[{**p, "enabled": p["platform_id"] in enabled} for p in platforms],
         media=[
             {"file_name": name, "spec": spec, "url": app["app_media"].get(spec.key)}
             for name, spec in MEDIA_FILES.items()
@@ -68,10 +65,8 @@ async def set_webhook(
 ) -> Response:
     """Set or clear the webhook URL, with the API's checks."""
     url = parse(AppPatch, {"webhook_url": webhook_url.strip() or None}).webhook_url
-    if url is not None:
-        allow = request.app.state.settings.webhook_allow_private
-        await webhooks.check_webhook_url(url, allow_private=allow)
-    await portal.set_webhook_url(conn, _app_id(viewer), url)
+    allow = request.app.state.settings.webhook_allow_private
+    await webhooks.set_url(conn, viewer, owners.app(_app_id(viewer)), url, allow_private=allow)
     session_of(request).add_flash("ok", "Webhook URL saved." if url else "Webhooks turned off.")
     return redirect(request, "/app")
 
@@ -81,7 +76,7 @@ async def rotate_webhook_secret(
     request: Request, conn: WriteConn, viewer: Publisher, _: Csrf
 ) -> Response:
     """Create or rotate the signing secret and show it, this once."""
-    created = await webhooks.rotate_secret(conn, owners.app(_app_id(viewer)))
+    created = await webhooks.rotate_secret(conn, viewer, owners.app(_app_id(viewer)))
     return page(request, "secret_created.html", 201, viewer=viewer, secret=created["secret"])
 
 
@@ -95,7 +90,7 @@ async def set_avail(
     enabled: Annotated[bool, Form()] = False,
 ) -> Response:
     """Make the app's data available to a platform, or withdraw it."""
-    await portal.set_avail(conn, _app_id(viewer), platform_id, enabled)
+    await portal.set_avail(conn, viewer, _app_id(viewer), platform_id, enabled)
     state = "available to" if enabled else "withdrawn from"
     session_of(request).add_flash("ok", f"Your data is now {state} {platform_id}.")
     return redirect(request, "/app#avails")
@@ -110,7 +105,7 @@ async def set_handoff_requirement(
     required: Annotated[bool, Form()] = False,
 ) -> Response:
     """Require handoff tokens to attach the app's contexts, or stop requiring them."""
-    await portal.set_attach_requires_handoff(conn, _app_id(viewer), required)
+    await portal.set_attach_requires_handoff(conn, viewer, _app_id(viewer), required)
     state = "now required" if required else "no longer required"
     session_of(request).add_flash("ok", f"Handoff tokens are {state} to attach your contexts.")
     return redirect(request, "/app#handoffs")
@@ -126,7 +121,9 @@ async def upload_media(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Upload one media file; the API's PNG and size rules apply."""
-    await portal.upload_media(conn, _app_id(viewer), file_name, await file.read())
+    await portal.upload_media(
+        conn, viewer, _app_id(viewer), file_name, file.read, content_type=None
+    )
     session_of(request).add_flash("ok", f"{file_name} uploaded.")
     return redirect(request, "/app#media")
 
@@ -136,7 +133,7 @@ async def delete_media(
     request: Request, file_name: str, conn: WriteConn, viewer: Publisher, _: Csrf
 ) -> Response:
     """Delete one media file."""
-    await portal.delete_media(conn, _app_id(viewer), file_name)
+    await portal.delete_media(conn, viewer, _app_id(viewer), file_name)
     session_of(request).add_flash("ok", f"{file_name} deleted.")
     return redirect(request, "/app#media")
 
@@ -167,7 +164,7 @@ async def delivery_log(
         raise Invalid(f"status must be one of {', '.join(DELIVERY_STATUSES)}.")
     app = await portal.get_app(conn, _app_id(viewer))
     deliveries, total = await webhooks.deliveries(
-        conn, owners.app(app["app_id"]), status or None, EVERYTHING
+        conn, viewer, owners.app(app["app_id"]), status or None, EVERYTHING
     )
     return page(
         request,
@@ -191,7 +188,7 @@ async def retry_delivery(
 ) -> Response:
     """Queue a delivery again, keeping its webhook-id."""
     schedule = request.app.state.settings.retry_schedule
-    await webhooks.retry_delivery(conn, owners.app(_app_id(viewer)), delivery_id, schedule)
+    await webhooks.retry_delivery(conn, viewer, owners.app(_app_id(viewer)), delivery_id, schedule)
     session_of(request).add_flash("ok", f"Delivery {delivery_id} queued again.")
     return redirect(request, "/app/webhooks")
 
@@ -199,6 +196,6 @@ async def retry_delivery(
 @router.post("/webhooks/test")
 async def send_test(request: Request, conn: WriteConn, viewer: Publisher, _: Csrf) -> Response:
     """Queue a webhook_test event."""
-    await webhooks.send_test(conn, owners.app(_app_id(viewer)))
+    await webhooks.send_test(conn, viewer, owners.app(_app_id(viewer)))
     session_of(request).add_flash("ok", "A webhook_test event was queued.")
     return redirect(request, "/app/webhooks")

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from upnext.db.engine import Database
 from upnext.kit.hashing import hash_secret
-from upnext.portal import repository as repo
+from upnext.portal import service as portal
 
 COOKIE = "upnext_portal"
 MAX_AGE = 12 * 60 * 60  # a sign-in lasts this long
@@ -143,7 +143,7 @@ async def _load(db: Database, token: str | None, now: int) -> PortalSession:
     if token is None:
         return PortalSession(now)
     async with db.read() as conn:
-        row = await repo.get_portal_session(conn, hash_secret(token), now)
+        row = await portal.find_session(conn, hash_secret(token), now)
     if row is None:
         return PortalSession(now, lapsed=True)
     return PortalSession.of_row(token, row, now)
@@ -157,11 +157,11 @@ async def _store(db: Database, session: PortalSession, presented: str | None) ->
     minted = None
     async with db.write() as conn:
         if session.discarded is not None:
-            await repo.delete_portal_session(conn, hash_secret(session.discarded))
+            await portal.end_session(conn, hash_secret(session.discarded))
         if session.changed and session.token is None:
             minted = secrets.token_urlsafe(TOKEN_BYTES)
             expires = session.expires_at or session.now + ANONYMOUS_MAX_AGE * US
-            await repo.insert_portal_session(
+            await portal.start_session(
                 conn,
                 {
                     "token_hash": hash_secret(minted),
@@ -175,7 +175,7 @@ async def _store(db: Database, session: PortalSession, presented: str | None) ->
             session.token, session.expires_at = minted, expires
         elif session.changed and session.token is not None:
             values = {"csrf_nonce": session.csrf_token(), "flash": flash}
-            await repo.update_portal_session(conn, hash_secret(session.token), values)
+            await portal.save_session(conn, hash_secret(session.token), values)
     session.changed, session.discarded = False, None
     if minted is not None:
         return f"{COOKIE}={minted}; Max-Age={(session.expires_at - session.now) // US}"

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from upnext import auth
 from upnext.kit.problems import Unauthorized
-from upnext.portal import service as portal
 from upnext.web.access import Csrf, ReadConn, Viewer
 from upnext.web.rendering import base_path, page, redirect
 from upnext.web.session import session_of
@@ -52,7 +52,7 @@ async def login(
     if ":" in key_id and not secret:
         key_id, _sep, secret = key_id.partition(":")  # pasted as KY...:secret
     try:
-        caller = await portal.authenticate(conn, key_id, secret)
+        caller = await auth.authenticate(conn, key_id, secret)
     except Unauthorized:
         session_of(request).add_flash("error", "Unknown key id, wrong secret, or revoked key.")
         return page(request, "login.html", 401, next=next, key_id=key_id)

@@ -33,8 +33,7 @@ StatusFilter = Annotated[DeliveryStatus | None, Query(description="Only this sta
 @router.post("/v1/apps/{app_id}/webhook-secret", response_model=SecretOut, responses=errors(404))
 async def rotate_secret(app_id: ServerId, conn: Conn, caller: PublisherCaller) -> JSON:
     """Create or rotate the signing secret (shown once); the old one signs for 24 h more."""
-    caller.require_app(app_id)
-    return json_response(await service.rotate_secret(conn, owners.app(app_id)))
+    return json_response(await service.rotate_secret(conn, caller, owners.app(app_id)))
 
 
 @router.get(
@@ -50,8 +49,7 @@ async def list_deliveries(
     status: StatusFilter = None,
 ) -> JSON:
     """The app's webhook deliveries, newest first, each with its attempts."""
-    caller.require_app(app_id)
-    items, total = await service.deliveries(conn, owners.app(app_id), status, page)
+    items, total = await service.deliveries(conn, caller, owners.app(app_id), status, page)
     return json_response(list_object(items, total, page))
 
 
@@ -69,9 +67,8 @@ async def retry_delivery(
     settings: AppSettings,
 ) -> JSON:
     """Queue a delivery again for an attempt now, with the same webhook-id."""
-    caller.require_app(app_id)
     owner = owners.app(app_id)
-    queued = await service.retry_delivery(conn, owner, delivery_id, settings.retry_schedule)
+    queued = await service.retry_delivery(conn, caller, owner, delivery_id, settings.retry_schedule)
     return json_response(queued, 202)
 
 
@@ -83,8 +80,7 @@ async def retry_delivery(
 )
 async def send_test(app_id: ServerId, conn: Conn, caller: PublisherCaller) -> JSON:
     """Queue a webhook_test event to the app's endpoint."""
-    caller.require_app(app_id)
-    return json_response(await service.send_test(conn, owners.app(app_id)), 202)
+    return json_response(await service.send_test(conn, caller, owners.app(app_id)), 202)
 
 
 # platforms
@@ -96,8 +92,7 @@ async def send_test(app_id: ServerId, conn: Conn, caller: PublisherCaller) -> JS
 async def rotate_platform_secret(platform_id: ServerId, conn: Conn, caller: PlatformCaller) -> JSON:
     """Create or rotate the platform's signing secret (shown once); the old one signs for
     24 h more."""
-    caller.require_platform(platform_id)
-    return json_response(await service.rotate_secret(conn, owners.platform(platform_id)))
+    return json_response(await service.rotate_secret(conn, caller, owners.platform(platform_id)))
 
 
 @router.get(
@@ -113,9 +108,8 @@ async def list_platform_deliveries(
     status: StatusFilter = None,
 ) -> JSON:
     """The platform's webhook deliveries, newest first, each with its attempts."""
-    caller.require_platform(platform_id)
     owner = owners.platform(platform_id)
-    items, total = await service.deliveries(conn, owner, status, page)
+    items, total = await service.deliveries(conn, caller, owner, status, page)
     return json_response(list_object(items, total, page))
 
 
@@ -133,9 +127,8 @@ async def retry_platform_delivery(
     settings: AppSettings,
 ) -> JSON:
     """Queue one of the platform's deliveries again for an attempt now, same webhook-id."""
-    caller.require_platform(platform_id)
     owner = owners.platform(platform_id)
-    queued = await service.retry_delivery(conn, owner, delivery_id, settings.retry_schedule)
+    queued = await service.retry_delivery(conn, caller, owner, delivery_id, settings.retry_schedule)
     return json_response(queued, 202)
 
 
@@ -147,5 +140,4 @@ async def retry_platform_delivery(
 )
 async def send_platform_test(platform_id: ServerId, conn: Conn, caller: PlatformCaller) -> JSON:
     """Queue a webhook_test event to the platform's endpoint."""
-    caller.require_platform(platform_id)
-    return json_response(await service.send_test(conn, owners.platform(platform_id)), 202)
+    return json_response(await service.send_test(conn, caller, owners.platform(platform_id)), 202)

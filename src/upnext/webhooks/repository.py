@@ -211,6 +211,24 @@ async def unpark(conn: AsyncConnection, owner: Owner, now: int) -> None:
     )
 
 
+async def owner_exists(conn: AsyncConnection, owner: Owner) -> bool:
+    table = owner.table
+    found = await conn.scalar(
+        select(table.c[owner.column]).where(table.c[owner.column] == owner.id)
+    )
+    return found is not None
+
+
+async def set_endpoint(conn: AsyncConnection, owner: Owner, url: str | None) -> None:
+    """Set or clear the owner's URL; setting one re-enables an endpoint a 410 disabled."""
+    table = owner.table
+    await conn.execute(
+        update(table)
+        .where(table.c[owner.column] == owner.id)
+        .values(webhook_url=url, webhook_disabled_at=None)
+    )
+
+
 async def renew(conn: AsyncConnection, leases: dict[str, int], claim: int) -> set[str]:
     """Extend the leases (delivery id -> the claim that holds it) to ``claim``; the ids of
     those renewed. A delivery whose lease ran out and was taken by another worker, or that

@@ -39,14 +39,3 @@ class DeliveryOut(BaseModel):
     )
     payload: dict[str, Any] = Field(description="The JSON body sent to the endpoint.")
     attempts: list[AttemptOut]
-
-
-class ItemEventData(BaseModel):
-    """``data`` of ``item_hidden`` and ``item_unhidden``."""
-
-    app_id: str
-    context_id: str
-    content_id: str
-    platform_id: str
-    session_id: str
-    hidden: bool

@@ -9,11 +9,11 @@ import orjson
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upnext.callers import Caller
 from upnext.db.engine import wake_after_commit
 from upnext.kit.pagination import Page
 from upnext.kit.problems import NotFound
 from upnext.kit.timestamps import iso, now_us
-from upnext.portal import service as portal
 from upnext.webhooks import addresses, owners, signing, worker
 from upnext.webhooks import repository as repo
 from upnext.webhooks.owners import Owner
@@ -67,21 +67,37 @@ async def queue(
 # configuration
 
 
-async def check_webhook_url(url: str, *, allow_private: bool) -> None:
-    """``Invalid`` (422) if ``url`` is not http(s) or resolves to a forbidden address."""
-    await addresses.check_webhook_url(url, allow_private=allow_private)
+def require_tenant(caller: Caller, owner: Owner) -> None:
+    """``Forbidden`` unless the caller is an admin or the owner's own key."""
+    if owner.kind == "app":
+        caller.require_app(owner.id)
+    else:
+        caller.require_platform(owner.id)
 
 
 async def require_owner(conn: AsyncConnection, owner: Owner) -> None:
     """``NotFound`` unless the app or platform exists."""
-    if owner.kind == "app":
-        await portal.get_app(conn, owner.id)
-    else:
-        await portal.get_platform(conn, owner.id)
+    if not await repo.owner_exists(conn, owner):
+        code = f"{owner.kind}_not_found"
+        raise NotFound(f"No {owner.kind} {owner.id}.", code=code)
 
 
-async def rotate_secret(conn: AsyncConnection, owner: Owner) -> dict[str, str]:
+async def set_url(
+    conn: AsyncConnection, caller: Caller, owner: Owner, url: str | None, *, allow_private: bool
+) -> None:
+    """Set or clear where the owner's events go, with the URL's checks."""
+    require_tenant(caller, owner)
+    if url is not None:
+        await addresses.check_webhook_url(url, allow_private=allow_private)
+    await require_owner(conn, owner)
+    await repo.set_endpoint(conn, owner, url)
+    if url is not None:  # events that waited for an endpoint are due now
+        await repo.unpark(conn, owner, now_us())
+
+
+async def rotate_secret(conn: AsyncConnection, caller: Caller, owner: Owner) -> dict[str, str]:
     """A new signing secret; the previous one keeps signing for 24 hours beside it."""
+    require_tenant(caller, owner)
     await require_owner(conn, owner)
     await repo.lock_owners(conn, [owner.id])  # a worker must not park what we unpark below
     now = now_us()
@@ -96,8 +112,9 @@ async def rotate_secret(conn: AsyncConnection, owner: Owner) -> dict[str, str]:
 
 
 async def deliveries(
-    conn: AsyncConnection, owner: Owner, status: str | None, page: Page
+    conn: AsyncConnection, caller: Caller, owner: Owner, status: str | None, page: Page
 ) -> tuple[list[dict[str, Any]], int]:
+    require_tenant(caller, owner)
     await require_owner(conn, owner)
     rows, total = await repo.list_deliveries(conn, owner, status, page)
     attempts = await repo.attempts_of(conn, [row["delivery_id"] for row in rows])
@@ -111,13 +128,18 @@ async def delivery(conn: AsyncConnection, owner: Owner, delivery_id: str) -> dic
 
 
 async def retry_delivery(
-    conn: AsyncConnection, owner: Owner, delivery_id: str, schedule: Sequence[float]
+    conn: AsyncConnection,
+    caller: Caller,
+    owner: Owner,
+    delivery_id: str,
+    schedule: Sequence[float],
 ) -> dict[str, Any]:
     """Queue a delivery again for an attempt now, keeping its ``webhook-id``.
 
     A pending delivery just skips its wait. A delivered or failed one gets one more
     attempt, which is not retried if it fails: a manual replay, not a new schedule.
     """
+    require_tenant(caller, owner)
     await require_owner(conn, owner)
     row = await _get(conn, owner, delivery_id)
     now = now_us()
@@ -129,8 +151,9 @@ async def retry_delivery(
     return await delivery(conn, owner, delivery_id)
 
 
-async def send_test(conn: AsyncConnection, owner: Owner) -> dict[str, Any]:
+async def send_test(conn: AsyncConnection, caller: Caller, owner: Owner) -> dict[str, Any]:
     """Queue a ``webhook_test`` event to the owner's endpoint."""
+    require_tenant(caller, owner)
     await require_owner(conn, owner)
     delivery_id = await queue(conn, owner, "webhook_test", {owner.column: owner.id})
     return await delivery(conn, owner, delivery_id)
