@@ -174,14 +174,19 @@ async def owners_to_park(conn: AsyncConnection, now: int) -> list[str]:
 
 
 async def lock_owners(conn: AsyncConnection, owner_ids: Iterable[str]) -> None:
-    """Lock the owners' rows (PostgreSQL) against concurrent configuration changes."""
+    """Lock the owners' rows (PostgreSQL) against concurrent configuration changes.
+
+    ``FOR NO KEY UPDATE``: it excludes the other configuration changes and parks, as
+    intended, but not the key-share locks a write takes on the owner's row when it queues
+    an event (the foreign key). With ``FOR UPDATE`` a park and a write queueing events
+    for two sessions of one platform deadlocked under load (the benchmark found it)."""
     ids = sorted(owner_ids)
     for table, column in _OWNER_TABLES:
         await conn.execute(
             select(table.c[column])
             .where(table.c[column].in_(ids))
             .order_by(table.c[column])
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
 
 
@@ -191,10 +196,16 @@ def _owned_by(owner_ids: Iterable[str]) -> Any:
 
 
 async def park(conn: AsyncConnection, owner_ids: Iterable[str], now: int) -> None:
-    await conn.execute(
-        update(d)
+    """Park the owners' due deliveries that cannot be received. A delivery a write has
+    locked (coalescing a session's open event) is passed by: the next park takes it, and
+    a park waiting on it while the write waits on another the park holds would deadlock."""
+    parked = (
+        select(d.c.delivery_id)
         .where(_owned_by(owner_ids), _due(now), ~_owner_receives(now))
-        .values(next_attempt_at=None)
+        .with_for_update(skip_locked=True)
+    )
+    await conn.execute(
+        update(d).where(d.c.delivery_id.in_(parked.scalar_subquery())).values(next_attempt_at=None)
     )
 
 
